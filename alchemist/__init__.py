@@ -1,0 +1,1 @@
+"""Alchemist: two coding agents that build and cross-check staffing optimizers and simulators."""
