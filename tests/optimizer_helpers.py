@@ -1,0 +1,69 @@
+"""Run a generated optimizer in-process (fast, for the per-constraint tests).
+
+Production runs go through the sandbox; these tests are about the model's semantics.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tempfile
+from pathlib import Path
+
+
+
+from alchemist.check import check
+from alchemist.coders import TemplateCoder
+from alchemist.optimize.schemas import OptimizerResult
+from alchemist.spec import ProblemSpec, spec_from_dict
+from alchemist.spec.io import yaml_load
+
+BASE = {
+    "name": "fixture",
+    "horizon": {"start": "2024-01-01", "days": 7},  # a Monday
+    "shifts": [
+        {"id": "D", "start": "07:00", "minutes": 480},
+        {"id": "E", "start": "15:00", "minutes": 480},
+        {"id": "N", "start": "23:00", "minutes": 480, "is_night": True},
+    ],
+    "skills": ["RN", "senior"],
+    "contracts": [{"id": "cheap", "hourly_cost": 10}, {"id": "dear", "hourly_cost": 50}],
+    "staff": [{"id": "a", "skills": ["RN"]}],
+}
+
+
+def make_spec(text: str) -> ProblemSpec:
+    """BASE updated with the YAML snippet (top-level keys replace BASE's)."""
+    doc = {**BASE, **(yaml_load(text) or {})}
+    return spec_from_dict(doc, "fixture")
+
+
+def solve_in_process(spec: ProblemSpec, variant: str | None = None, **options) -> OptimizerResult:
+    files = TemplateCoder("optimizer", variant=variant).generate(spec)
+    with tempfile.TemporaryDirectory() as tmp:
+        for rel, content in files.items():
+            p = Path(tmp) / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(content)
+        for name in [m for m in sys.modules if m == "optimizer" or m.startswith("optimizer.")]:
+            del sys.modules[name]
+        sys.path.insert(0, tmp)
+        try:
+            model = importlib.import_module("optimizer.model")
+            out = model.solve(spec.model_dump(mode="json"), {"time_limit": 30, "mip_gap": 0.0, **options})
+        finally:
+            sys.path.remove(tmp)
+            for name in [m for m in sys.modules if m == "optimizer" or m.startswith("optimizer.")]:
+                del sys.modules[name]
+    return OptimizerResult.model_validate(out)
+
+
+def optimum(text: str, **options) -> float:
+    """Solve the fixture; assert the checker agrees (no hard violation, same objective)."""
+    spec = make_spec(text)
+    result = solve_in_process(spec, **options)
+    assert result.status == "optimal", result
+    report = check(spec, result.schedule())
+    assert report.feasible, report.hard_violations
+    assert abs(report.objective - result.objective) < 1e-6, (report.penalties, result.terms)
+    return result.objective
