@@ -42,7 +42,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def progress_steps(title: str) -> Iterator:
     """A spinner with elapsed time; the yielded function updates the step shown."""
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     ) as bar:
         task = bar.add_task(title, total=None)
         yield lambda text: bar.update(task, description=text)
@@ -61,8 +65,12 @@ def solve(
     time_limit: Annotated[float, typer.Option(help="solver time limit, seconds")] = 60.0,
     gap: Annotated[float, typer.Option(help="relative MIP gap at which to stop")] = 1e-4,
     threads: Annotated[int, typer.Option(help="HiGHS threads")] = 1,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="write the roster CSV here")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write the result + check JSON here")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="write the roster CSV here")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write the result + check JSON here")
+    ] = None,
 ) -> None:
     """Have the Optimizer agent write a Pyomo model for SCENARIO, solve it with HiGHS and check it."""
     spec = load(scenario)
@@ -75,7 +83,9 @@ def solve(
         print_solution(report)
         if out:
             out.write_text(report.roster_csv())
-            console.print(f"Roster written to [bold]{out}[/] ({len(report.result.assignments)} assignments)")
+            console.print(
+                f"Roster written to [bold]{out}[/] ({len(report.result.assignments)} assignments)"
+            )
     for problem in report.problems():
         err_console.print(f"[bold red]{problem}[/]", highlight=False)
     if not report.ok:
@@ -87,7 +97,9 @@ def print_solution(report: service.SolveReport) -> None:
     table = Table(title=f"{spec.name}: {r.status}", show_header=True)
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("staff / days / shifts", f"{len(spec.staff)} / {spec.horizon.days} / {len(spec.shifts)}")
+    table.add_row(
+        "staff / days / shifts", f"{len(spec.staff)} / {spec.horizon.days} / {len(spec.shifts)}"
+    )
     table.add_row("assignments", str(len(r.assignments)))
     table.add_row("objective (optimizer)", f"{r.objective:g}" if r.objective is not None else "-")
     table.add_row("best bound", f"{r.bound:g}" if r.bound is not None else "-")
@@ -105,7 +117,9 @@ def print_solution(report: service.SolveReport) -> None:
 def check_cmd(
     scenario: Scenario,
     roster: Annotated[Path, typer.Argument(help="roster CSV (date, shift, staff_id columns)")],
-    json_out: Annotated[Path | None, typer.Option("--json", help="write the check report JSON here")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write the check report JSON here")
+    ] = None,
 ) -> None:
     """Check a roster CSV against SCENARIO: exit 0 if no hard rule is broken, 1 if some are."""
     try:
@@ -152,7 +166,9 @@ def export_curtois(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="roster CSV to write")] = Path("roster.csv"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="roster CSV to write")] = Path(
+        "roster.csv"
+    ),
     time_limit: Annotated[float, typer.Option(help="solver time limit, seconds")] = 60.0,
 ) -> None:
     """Solve the shipped nurse ward scenario, print a summary and write the roster CSV."""

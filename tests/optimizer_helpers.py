@@ -10,8 +10,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-
-
 from alchemist.check import check
 from alchemist.coders import TemplateCoder
 from alchemist.optimize.schemas import OptimizerResult
@@ -50,7 +48,9 @@ def solve_in_process(spec: ProblemSpec, variant: str | None = None, **options) -
         sys.path.insert(0, tmp)
         try:
             model = importlib.import_module("optimizer.model")
-            out = model.solve(spec.model_dump(mode="json"), {"time_limit": 30, "mip_gap": 0.0, **options})
+            out = model.solve(
+                spec.model_dump(mode="json"), {"time_limit": 30, "mip_gap": 0.0, **options}
+            )
         finally:
             sys.path.remove(tmp)
             for name in [m for m in sys.modules if m == "optimizer" or m.startswith("optimizer.")]:

@@ -74,7 +74,10 @@ class TemplateCoder:
             )
         kinds = sorted(spec.kinds())
         context = {"spec": spec, "kinds": kinds, "variant": self.variant, **(extra or {})}
-        files = {out: self.env.get_template(tpl).render(**context) for out, tpl in self.agent.files.items()}
+        files = {
+            out: self.env.get_template(tpl).render(**context)
+            for out, tpl in self.agent.files.items()
+        }
         for out, src in self.agent.static.items():
             files[out] = (self.agent.root / src).read_text()
         for test in self.agent.tests:

@@ -46,7 +46,9 @@ def run_optimizer(
     inputs = {p: c for p, c in files.items() if p.startswith(CODE_PREFIXES)}
     inputs["problem.json"] = json.dumps(spec.model_dump(mode="json"))
     inputs["options.json"] = options.model_dump_json()
-    run = sandbox.run(["python", "-m", "optimizer", "problem.json", "options.json"], inputs, limits_for(options))
+    run = sandbox.run(
+        ["python", "-m", "optimizer", "problem.json", "options.json"], inputs, limits_for(options)
+    )
     return parse_result(run, spec)
 
 
@@ -56,13 +58,17 @@ def parse_result(run: RunResult, spec: ProblemSpec) -> OptimizerResult:
     if run.limit_hit:
         return OptimizerResult(status="error", error=f"optimizer {run.explain()}")
     if not lines:
-        return OptimizerResult(status="error", error=f"optimizer printed no result ({run.explain()})")
+        return OptimizerResult(
+            status="error", error=f"optimizer printed no result ({run.explain()})"
+        )
     try:
         doc = json.loads(lines[-1])
         result = OptimizerResult.model_validate(doc)
     except (json.JSONDecodeError, ValidationError) as err:
         first = str(err).splitlines()[0]
-        return OptimizerResult(status="error", error=f"optimizer output breaks the contract: {first}")
+        return OptimizerResult(
+            status="error", error=f"optimizer output breaks the contract: {first}"
+        )
     if result.status == "error" and not result.error:
         result.error = run.explain()
     for c in result.conflicts:

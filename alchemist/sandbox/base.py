@@ -11,7 +11,11 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-LimitName = Literal["wall", "cpu", "memory", "processes", "output", "file_size"]
+LimitName = Literal["wall", "cpu", "memory", "processes", "output", "file_size", "disk"]
+
+
+class SandboxUnavailable(RuntimeError):
+    """The requested isolation cannot be provided here; the message says what to do."""
 
 
 class Limits(BaseModel):
@@ -23,6 +27,11 @@ class Limits(BaseModel):
     processes: int = 64
     output_bytes: int = 8 * 1024 * 1024
     file_size_mb: int = 256
+    # RLIMIT_FSIZE caps one file only; the work dir as a whole is watched by the runner.
+    disk_mb: int = 1024
+    max_files: int = 10_000
+    tmp_mb: int = 128
+    collect_mb: int = 64
 
 
 class RunResult(BaseModel):
@@ -39,6 +48,7 @@ class RunResult(BaseModel):
     limit_hit: LimitName | None = None
     files: dict[str, bytes] = Field(default_factory=dict)
     sandbox: str = ""
+    warnings: list[str] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -16,7 +16,14 @@ from alchemist.coders import TemplateCoder
 from alchemist.optimize.runner import infeasibility_summary, optimizer_files, run_optimizer
 from alchemist.optimize.schemas import OptimizerOptions, OptimizerResult
 from alchemist.sandbox.base import Sandbox
-from alchemist.spec import ProblemSpec, Schedule, SpecError, load_schedule_csv, load_spec, schedule_to_csv
+from alchemist.spec import (
+    ProblemSpec,
+    Schedule,
+    SpecError,
+    load_schedule_csv,
+    load_spec,
+    schedule_to_csv,
+)
 from alchemist.spec.curtois import read_curtois, write_curtois
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -67,12 +74,16 @@ class SolveReport:
         if r.status == "infeasible":
             return [infeasibility_summary(r)]
         if r.status == "time_limit":
-            return ["The time limit passed before any roster was found; allow more time (--time-limit)."]
+            return [
+                "The time limit passed before any roster was found; allow more time (--time-limit)."
+            ]
         if r.status == "error":
             return [f"The generated optimizer failed: {r.error}"]
         out = []
         if self.check and not self.check.feasible:
-            out.append(f"The roster breaks {len(self.check.hard_violations)} hard rule(s) (checker).")
+            out.append(
+                f"The roster breaks {len(self.check.hard_violations)} hard rule(s) (checker)."
+            )
         if self.check and not self.objective_matches:
             out.append(
                 f"Reported objective {r.objective} differs from the checker's {self.check.objective}."
@@ -116,7 +127,9 @@ def solve(path: str | Path, options: OptimizerOptions | None = None, **kw) -> So
     return solve_spec(load_scenario(path), options, **kw)
 
 
-def check_roster(scenario: str | Path, roster_csv: str | Path) -> tuple[ProblemSpec, Schedule, CheckReport]:
+def check_roster(
+    scenario: str | Path, roster_csv: str | Path
+) -> tuple[ProblemSpec, Schedule, CheckReport]:
     spec = load_scenario(scenario)
     schedule = load_schedule_csv(spec, roster_csv)
     return spec, schedule, check(spec, schedule)

@@ -16,7 +16,9 @@ def _period(days: int | None) -> str:
 def _scope(scope: Scope) -> str:
     parts = []
     if scope.staff:
-        shown = ", ".join(scope.staff[:4]) + (f" +{len(scope.staff) - 4}" if len(scope.staff) > 4 else "")
+        shown = ", ".join(scope.staff[:4]) + (
+            f" +{len(scope.staff) - 4}" if len(scope.staff) > 4 else ""
+        )
         parts.append(f"staff {shown}")
     if scope.skills:
         parts.append("skill " + "/".join(scope.skills))
@@ -70,8 +72,12 @@ def describe(rule, spec: ProblemSpec | None = None) -> str:  # noqa: C901 (one b
     elif k == "complete_weekends":
         text = "work both weekend days or neither"
     elif k == "unavailability":
-        day_words = ", ".join(_day(spec, d) for d in rule.days[:4]) + (" ..." if len(rule.days) > 4 else "")
-        text = f"{rule.staff} unavailable on {day_words}" + (f" for {rule.shift}" if rule.shift else "")
+        day_words = ", ".join(_day(spec, d) for d in rule.days[:4]) + (
+            " ..." if len(rule.days) > 4 else ""
+        )
+        text = f"{rule.staff} unavailable on {day_words}" + (
+            f" for {rule.shift}" if rule.shift else ""
+        )
     elif k == "shift_request":
         what = f"shift {rule.shift}" if rule.shift else "any shift"
         verb = "asks to work" if rule.on else "asks not to work"

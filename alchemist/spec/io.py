@@ -128,7 +128,17 @@ def save_spec(spec: ProblemSpec, path: str | Path) -> None:
 
 # --------------------------------------------------------------------------- rosters as CSV
 
-CSV_COLUMNS = ("date", "weekday", "shift", "start", "end", "hours", "staff_id", "staff_name", "skill")
+CSV_COLUMNS = (
+    "date",
+    "weekday",
+    "shift",
+    "start",
+    "end",
+    "hours",
+    "staff_id",
+    "staff_name",
+    "skill",
+)
 
 
 def schedule_to_csv(spec: ProblemSpec, schedule: Schedule) -> str:
@@ -170,7 +180,9 @@ def schedule_from_csv(spec: ProblemSpec, text: str, source: str = "<csv>") -> Sc
         raise SpecError(f"{source}: empty file; expected a header with {sorted(needed)}")
     missing = needed - {f.strip() for f in reader.fieldnames}
     if missing:
-        raise SpecError(f"{source}: header lacks column(s) {sorted(missing)}; found {reader.fieldnames}")
+        raise SpecError(
+            f"{source}: header lacks column(s) {sorted(missing)}; found {reader.fieldnames}"
+        )
     shifts = {s.id for s in spec.shifts}
     staff = {s.id for s in spec.staff}
     start = spec.horizon.start

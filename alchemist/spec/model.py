@@ -541,7 +541,9 @@ class Schedule(_Strict):
         return {(a.staff, a.day): a.shift for a in self.assignments}
 
     def sorted(self) -> Schedule:
-        return Schedule(assignments=sorted(self.assignments, key=lambda a: (a.day, a.shift, a.staff)))
+        return Schedule(
+            assignments=sorted(self.assignments, key=lambda a: (a.day, a.shift, a.staff))
+        )
 
 
 def staff_label(spec: ProblemSpec, staff_id: str) -> str:
