@@ -127,7 +127,7 @@ def check_cmd(
     except SpecError as err:
         raise fail(str(err)) from None
     if json_out:
-        json_out.write_text(json.dumps(report.to_json(), indent=2))
+        json_out.write_text(report.to_json())
     console.print(report.summary(max_lines=20), highlight=False)
     if not report.feasible:
         raise typer.Exit(1)

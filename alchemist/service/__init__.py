@@ -92,7 +92,7 @@ class SolveReport:
 
     def to_json(self) -> dict:
         doc = self.result.model_dump(mode="json")
-        doc["check"] = self.check.to_json() if self.check else None
+        doc["check"] = self.check.model_dump(mode="json") if self.check else None
         doc["objective_matches"] = self.objective_matches
         doc["scenario"] = self.spec.name
         doc["spec_hash"] = self.spec.content_hash()

@@ -20,16 +20,26 @@ from .model import Assignment, ProblemSpec, Schedule
 
 
 class _Yaml12Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false. YAML 1.1 would read the key `on:` (shift requests)
-    and values like `no`/`off` as booleans."""
+    """YAML 1.2 scalars: only true/false are booleans and there are no base-60 numbers.
+
+    YAML 1.1 would read the key `on:` (shift requests) and values like `no` as booleans,
+    and a shift start written `15:00` as the integer 900.
+    """
 
 
 _Yaml12Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    k: [
+        (tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")
+    ]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
 )
 
 
@@ -97,6 +107,8 @@ def parse_spec_yaml(text: str, source: str = "<yaml>") -> ProblemSpec:
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise SpecError(f"{source}:{where}: malformed YAML: {problem}") from None
+    except ValueError as err:  # e.g. a date such as 2024-02-30 fails while YAML builds it
+        raise SpecError(f"{source}: invalid value: {err}") from None
     return spec_from_dict(doc, source)
 
 
@@ -117,8 +129,14 @@ def load_spec(path: str | Path) -> ProblemSpec:
 
 
 def dump_spec_yaml(spec: ProblemSpec) -> str:
+    """Compact YAML (defaults left out) that loads back to an equal spec."""
     doc = spec.model_dump(mode="json", exclude_defaults=True)
     doc["horizon"] = spec.horizon.model_dump(mode="json")
+    # `kind` is a default but it is the tag of the union: put it back, first
+    doc["constraints"] = [
+        {"kind": c.kind, **{k: v for k, v in d.items() if k != "kind"}}
+        for c, d in zip(spec.constraints, doc.get("constraints", []), strict=True)
+    ]
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
