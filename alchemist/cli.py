@@ -183,6 +183,16 @@ def doctor() -> None:
     render_doctor(console)
 
 
+def _register_agent_commands() -> None:
+    """Commands whose bodies live next to their engine (simulate, build, versions ...)."""
+    from alchemist.simulate.cli import simulate_command
+
+    app.command("simulate")(simulate_command)
+
+
+_register_agent_commands()
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

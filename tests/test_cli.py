@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from alchemist.cli import app
 
-CURTOIS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "curtois"
+CURTOIS = Path(__file__).resolve().parents[1] / "scenarios" / "curtois"
 INSTANCE1 = CURTOIS / "Instance1.txt"
 runner = CliRunner()
 

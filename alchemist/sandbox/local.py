@@ -185,8 +185,6 @@ def bwrap_argv(
         "--ro-bind", str(etc / "group"), "/etc/group",
         "--ro-bind", str(etc / "hosts"), "/etc/hosts",
     ]  # fmt: skip
-    for path in runtime:
-        argv += ["--ro-bind", str(path), str(path)]
     argv += [
         "--proc", "/proc",
         "--dev", "/dev",
@@ -194,6 +192,11 @@ def bwrap_argv(
         # bwrap's own tmpfs for / and /dev have no size limit (a memory bomb made of
         # files), so both end read-only and the writable tmpfs mounts get a size.
         "--size", str(min(tmp_bytes, 64 << 20)), "--tmpfs", "/dev/shm",
+    ]  # fmt: skip
+    # after the private /tmp: a checkout (and its .venv) may itself live under /tmp
+    for path in runtime:
+        argv += ["--ro-bind", str(path), str(path)]
+    argv += [
         "--bind", str(work), WORKSPACE,
         "--remount-ro", "/dev",
         "--remount-ro", "/",
@@ -216,12 +219,12 @@ mount --bind /usr "$R/usr"
 mount -o remount,bind,ro,nosuid,nodev "$R/usr"
 ln -s usr/lib "$R/lib"; ln -s usr/lib64 "$R/lib64"; ln -s usr/bin "$R/bin"; ln -s usr/sbin "$R/sbin"
 cp /etc/ld.so.cache "$E/passwd" "$E/group" "$E/hosts" "$R/etc/"
+mount -t tmpfs -o "size=$T,mode=1777,nosuid,nodev" tmpfs "$R/tmp"
 while [ "$n" -gt 0 ]; do
   mkdir -p "$R$1"; mount --bind "$1" "$R$1"; mount -o remount,bind,ro,nosuid,nodev "$R$1"
   shift; n=$((n - 1))
 done
 mount --bind "$W" "$R/workspace"; mount -o remount,bind,nosuid,nodev "$R/workspace"
-mount -t tmpfs -o "size=$T,mode=1777,nosuid,nodev" tmpfs "$R/tmp"
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 for d in null zero full random urandom; do
   touch "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"

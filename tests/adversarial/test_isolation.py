@@ -244,8 +244,11 @@ print(json.dumps(out))
 """
     outcome = report(run_script(sandbox, source, limits))
     # A write may only succeed into the sandbox's private tmpfs (/tmp), never the host's.
+    # (A checkout under /tmp has its project dir there too: inside, that is the private
+    # tmpfs around the read-only .venv bind, and the host check below proves it.)
     wrote = {path for path, what in outcome.items() if what == "WROTE"}
-    assert wrote <= {f"/tmp/{name}", f"/dev/shm/{name}"}, outcome
+    assert all(p.startswith(("/tmp/", "/dev/shm/")) for p in wrote), outcome
+    assert str(PROJECT_ROOT / ".venv" / name) not in wrote, outcome
     for path in targets:
         if path == str(host_secret.victim):
             continue
