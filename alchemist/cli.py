@@ -185,9 +185,16 @@ def doctor() -> None:
 
 def _register_agent_commands() -> None:
     """Commands whose bodies live next to their engine (simulate, build, versions ...)."""
+    from alchemist.aca.cli import build_command, memory_command
     from alchemist.simulate.cli import simulate_command
+    from alchemist.workspace.cli import diff_command, replay_command, versions_command
 
     app.command("simulate")(simulate_command)
+    app.command("versions")(versions_command)
+    app.command("diff")(diff_command)
+    app.command("replay")(replay_command)
+    app.command("build")(build_command)
+    app.command("memory")(memory_command)
 
 
 _register_agent_commands()

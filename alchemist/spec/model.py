@@ -22,9 +22,11 @@ import hashlib
 import json
 import re
 from collections import Counter
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .simulation import SimulationParams
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -418,8 +420,8 @@ class ProblemSpec(_Strict):
     contracts: list[Contract] = Field(default_factory=list)
     staff: list[Staff] = Field(min_length=1)
     constraints: list[Constraint] = Field(default_factory=list)
-    simulation: dict[str, Any] = Field(
-        default_factory=dict, description="parameters for the Simulator agent"
+    simulation: SimulationParams = Field(
+        default_factory=SimulationParams, description="parameters for the Simulator agent"
     )
 
     @field_validator("constraints")
