@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -92,11 +92,15 @@ def build_agent(
 
 
 def build_command(
-    agent: str,
-    scenario: Path,
-    project: Path,
-    coder: str = "template",
-    candidates: int = 1,
+    agent: Annotated[str, typer.Argument(help="optimizer, simulator or all")],
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML or Curtois .txt")],
+    project: Annotated[
+        Path, typer.Option("--project", "-p", help="project directory (git-versioned)")
+    ],
+    coder: Annotated[
+        str, typer.Option(help="template (offline) or llm (OPENAI_* settings)")
+    ] = "template",
+    candidates: Annotated[int, typer.Option(help="candidates per agent; >1 selects by MBR")] = 1,
 ) -> None:
     """Have AGENT (optimizer, simulator or all) write and test its code for SCENARIO, then
     record the accepted code as a new version of PROJECT."""
