@@ -56,9 +56,10 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95, exact: bool = Fal
         )
     std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
     half = t_quantile(n - 1, confidence) * std / math.sqrt(n)
-    return KpiStat(
-        mean=mean, std=std, half_width=half, ci_low=mean - half, ci_high=mean + half, n=n
-    )
+    low = mean - half
+    if low < 0 <= min(values):  # counts, waits, rates: the mean of such a KPI is never negative
+        low = 0.0
+    return KpiStat(mean=mean, std=std, half_width=half, ci_low=low, ci_high=mean + half, n=n)
 
 
 def aggregate(
