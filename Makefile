@@ -48,6 +48,7 @@ bench: setup
 	$(VENV)/bin/python bench/curtois.py
 	$(VENV)/bin/python bench/sandbox.py
 	$(VENV)/bin/python bench/simulation.py
+	$(VENV)/bin/python bench/aca.py
 
 lint:
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
