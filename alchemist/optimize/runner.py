@@ -28,10 +28,16 @@ def default_sandbox() -> Sandbox:
     return get_sandbox()
 
 
-def limits_for(options: OptimizerOptions) -> Limits:
-    """Wall clock = solve time limit twice over (build + explanation phase) plus start-up."""
+def limits_for(options: OptimizerOptions, spec: ProblemSpec) -> Limits:
+    """Wall clock = the time limit twice over (build + explanation phase) plus start-up;
+    memory grows with staff x days x shifts (a 150-nurse year with 32 shift types peaks
+    near 11 GB resident with Pyomo and HiGHS together)."""
     wall = 2 * options.time_limit + 60
-    return Limits(wall_seconds=wall, cpu_seconds=int(wall * (options.threads + 1)), memory_mb=8192)
+    cells = len(spec.staff) * spec.horizon.days * len(spec.shifts)
+    memory = int(min(20480, 4096 + cells * 0.008))
+    return Limits(
+        wall_seconds=wall, cpu_seconds=int(wall * (options.threads + 1)), memory_mb=memory
+    )
 
 
 def run_optimizer(
@@ -47,7 +53,9 @@ def run_optimizer(
     inputs["problem.json"] = json.dumps(spec.model_dump(mode="json"))
     inputs["options.json"] = options.model_dump_json()
     run = sandbox.run(
-        ["python", "-m", "optimizer", "problem.json", "options.json"], inputs, limits_for(options)
+        ["python", "-m", "optimizer", "problem.json", "options.json"],
+        inputs,
+        limits_for(options, spec),
     )
     return parse_result(run, spec)
 
