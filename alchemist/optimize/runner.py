@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from pydantic import ValidationError
 
@@ -112,6 +111,3 @@ def infeasibility_summary(result: OptimizerResult) -> str:
         "No roster satisfies every hard rule. Relaxing these rules (the fewest possible) "
         f"would make one exist:\n{names}\nMake one of them soft (hard: false) or loosen it."
     )
-
-
-ProgressFn = Callable[[str], None]
