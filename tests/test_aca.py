@@ -108,7 +108,9 @@ def test_build_command_offline_records_a_version(tmp_path, monkeypatch):
     app = typer.Typer()
     app.command("build")(build_command)
     app.command("memory")(memory_command)
-    out = CliRunner().invoke(app, ["build", "optimizer", str(scenario), "--project", str(tmp_path / "proj")])
+    out = CliRunner().invoke(
+        app, ["build", "optimizer", str(scenario), "--project", str(tmp_path / "proj")]
+    )
     assert out.exit_code == 0, out.output
     assert "accepted" in out.output and "Recorded v1" in out.output
     from alchemist.workspace import Workspace
