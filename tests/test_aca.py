@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from alchemist.aca import AgentLoop, Budget, TemplateProposer, run_agent_loop
-from alchemist.aca.cli import build_command, memory_command
+from alchemist.cli.build import build_command, memory_command
 from alchemist.coders import AgentDefinition, LLMCoder
 from alchemist.sandbox import RunResult
 from alchemist.spec import save_spec

@@ -504,7 +504,8 @@ def test_doctor_report_measures_isolation_and_hides_the_key(
 
     from rich.console import Console
 
-    from alchemist.doctor import doctor_report, render_doctor
+    from alchemist.cli.doctor import render_doctor
+    from alchemist.doctor import doctor_report
 
     monkeypatch.delenv("ALCHEMIST_SANDBOX", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-doctor-must-not-print")

@@ -8,8 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from alchemist.cli.simulate import simulate_command
 from alchemist.simulate import cover_roster
-from alchemist.simulate.cli import simulate_command
 from alchemist.spec import dump_spec_yaml, schedule_to_csv
 from tests.conftest_sim import ward_spec
 

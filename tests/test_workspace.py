@@ -18,14 +18,14 @@ from dulwich.repo import Repo
 from rich.console import Console
 from typer.testing import CliRunner
 
+from alchemist.cli import common as cli_common
+from alchemist.cli.versions import diff_command, replay_command, versions_command
 from alchemist.executor import SerialExecutor
 from alchemist.optimize.runner import optimizer_files, run_optimizer
 from alchemist.optimize.schemas import OptimizerOptions
 from alchemist.simulate.runner import run_simulation, simulator_files
 from alchemist.spec import ProblemSpec, dump_spec_yaml, spec_from_dict
 from alchemist.workspace import Manifest, Workspace, WorkspaceError, replay, version_files
-from alchemist.workspace import cli as workspace_cli
-from alchemist.workspace.cli import diff_command, replay_command, versions_command
 
 # 3 nurses cannot cover 2 day + 1 night staff every day when they must rest: the shortfall
 # (100 per missing person) grows when the consecutive-day limit tightens from 5 to 2.
@@ -406,8 +406,8 @@ def test_working_tree_edits_and_commits_outside_alchemist_are_detected(
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     # wide consoles: rich would wrap table cells at the runner's 80 columns
-    monkeypatch.setattr(workspace_cli, "console", Console(width=200))
-    monkeypatch.setattr(workspace_cli, "err_console", Console(width=200, stderr=True))
+    monkeypatch.setattr(cli_common, "console", Console(width=200))
+    monkeypatch.setattr(cli_common, "err_console", Console(width=200, stderr=True))
     app = typer.Typer()
     app.command("versions")(versions_command)
     app.command("diff")(diff_command)

@@ -1,143 +1,101 @@
 """The one façade used by the CLI, the HTTP API and the UI.
 
 Everything a caller can do (load a scenario, have the Optimizer agent write and run its
-model, check a roster, import a benchmark) goes through here, so the three front ends
-behave the same and show the same errors.
+model, check a roster, import a benchmark, simulate a roster, build agents into a versioned
+project, list / diff / replay versions, read the agents' memory) goes through here, so the
+front ends behave the same and show the same errors. Front ends import nothing below this
+package: the types and errors they need are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from alchemist.check import CheckReport, check
-from alchemist.coders import TemplateCoder
-from alchemist.optimize.runner import infeasibility_summary, optimizer_files, run_optimizer
+from alchemist.aca import AttemptRow, Lesson, LoopResult
 from alchemist.optimize.schemas import OptimizerOptions, OptimizerResult
-from alchemist.sandbox.base import Sandbox
-from alchemist.spec import (
-    ProblemSpec,
-    Schedule,
-    SpecError,
-    load_schedule_csv,
-    load_spec,
-    schedule_to_csv,
+from alchemist.simulate import SimulationResult
+from alchemist.spec import ProblemSpec, Schedule, SpecError
+from alchemist.workspace import ReplayReport, VersionDiff, VersionInfo, WorkspaceError
+
+from .agents import MemoryListing, doctor_report, list_memory
+from .build import (
+    AGENTS,
+    BuildError,
+    BuildEvent,
+    BuildEventFn,
+    BuildPlan,
+    BuildReport,
+    build_agent,
+    build_project,
+    make_coders,
+    plan_build,
+    record_version,
+    resolve_agents,
+    run_build,
 )
-from alchemist.spec.curtois import read_curtois, write_curtois
-
-SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-DEFAULT_SCENARIO = SCENARIOS_DIR / "nurse_ward.yaml"
-
-Progress = Callable[[str], None]
+from .simulate import ReplicationProgress, simulate_roster, simulate_schedule
+from .solve import (
+    DEFAULT_SCENARIO,
+    SCENARIOS_DIR,
+    Progress,
+    SolveReport,
+    check_roster,
+    export_curtois,
+    import_curtois,
+    load_roster,
+    load_scenario,
+    scenario_yaml,
+    solve,
+    solve_spec,
+)
+from .versions import VersionStatus, diff_versions, list_versions, open_project, replay_version
 
 __all__ = [
+    "AGENTS",
     "DEFAULT_SCENARIO",
     "SCENARIOS_DIR",
+    "AttemptRow",
+    "BuildError",
+    "BuildEvent",
+    "BuildEventFn",
+    "BuildPlan",
+    "BuildReport",
+    "Lesson",
+    "LoopResult",
+    "MemoryListing",
+    "OptimizerOptions",
+    "OptimizerResult",
+    "ProblemSpec",
+    "Progress",
+    "ReplayReport",
+    "ReplicationProgress",
+    "Schedule",
+    "SimulationResult",
     "SolveReport",
     "SpecError",
+    "VersionDiff",
+    "VersionInfo",
+    "VersionStatus",
+    "WorkspaceError",
+    "build_agent",
+    "build_project",
     "check_roster",
+    "diff_versions",
+    "doctor_report",
+    "export_curtois",
     "import_curtois",
+    "list_memory",
+    "list_versions",
+    "load_roster",
     "load_scenario",
+    "make_coders",
+    "open_project",
+    "plan_build",
+    "record_version",
+    "replay_version",
+    "resolve_agents",
+    "run_build",
+    "scenario_yaml",
+    "simulate_roster",
+    "simulate_schedule",
     "solve",
     "solve_spec",
 ]
-
-
-@dataclass
-class SolveReport:
-    """A solve end to end: the spec, the generated code, the result and the trusted check."""
-
-    spec: ProblemSpec
-    result: OptimizerResult
-    check: CheckReport | None
-    files: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def objective_matches(self) -> bool:
-        """The optimizer's own objective equals the checker's recomputation."""
-        if self.check is None or self.result.objective is None:
-            return False
-        a, b = self.result.objective, self.check.objective
-        return abs(a - b) <= 1e-6 * max(1.0, abs(b))
-
-    @property
-    def ok(self) -> bool:
-        return self.check is not None and self.check.feasible and self.objective_matches
-
-    def roster_csv(self) -> str:
-        return schedule_to_csv(self.spec, self.result.schedule())
-
-    def problems(self) -> list[str]:
-        """What went wrong, for people; empty when the roster is valid."""
-        r = self.result
-        if r.status == "infeasible":
-            return [infeasibility_summary(r)]
-        if r.status == "time_limit":
-            return [
-                "The time limit passed before any roster was found; allow more time (--time-limit)."
-            ]
-        if r.status == "error":
-            return [f"The generated optimizer failed: {r.error}"]
-        out = []
-        if self.check and not self.check.feasible:
-            out.append(
-                f"The roster breaks {len(self.check.hard_violations)} hard rule(s) (checker)."
-            )
-        if self.check and not self.objective_matches:
-            out.append(
-                f"Reported objective {r.objective} differs from the checker's {self.check.objective}."
-            )
-        return out
-
-    def to_json(self) -> dict:
-        doc = self.result.model_dump(mode="json")
-        doc["check"] = self.check.model_dump(mode="json") if self.check else None
-        doc["objective_matches"] = self.objective_matches
-        doc["scenario"] = self.spec.name
-        doc["spec_hash"] = self.spec.content_hash()
-        return doc
-
-
-def load_scenario(path: str | Path) -> ProblemSpec:
-    """A YAML scenario or a Curtois benchmark file; raises SpecError with a readable message."""
-    return load_spec(path)
-
-
-def solve_spec(
-    spec: ProblemSpec,
-    options: OptimizerOptions | None = None,
-    sandbox: Sandbox | None = None,
-    coder: TemplateCoder | None = None,
-    progress: Progress | None = None,
-) -> SolveReport:
-    say = progress or (lambda _msg: None)
-    say("Optimizer agent: writing the Pyomo model")
-    files = optimizer_files(spec, coder)
-    say("Solving with HiGHS in the sandbox")
-    result = run_optimizer(spec, files, options, sandbox)
-    report = None
-    if result.has_roster:
-        say("Checking the roster with the trusted checker")
-        report = check(spec, result.schedule())
-    return SolveReport(spec=spec, result=result, check=report, files=files)
-
-
-def solve(path: str | Path, options: OptimizerOptions | None = None, **kw) -> SolveReport:
-    return solve_spec(load_scenario(path), options, **kw)
-
-
-def check_roster(
-    scenario: str | Path, roster_csv: str | Path
-) -> tuple[ProblemSpec, Schedule, CheckReport]:
-    spec = load_scenario(scenario)
-    schedule = load_schedule_csv(spec, roster_csv)
-    return spec, schedule, check(spec, schedule)
-
-
-def import_curtois(path: str | Path) -> ProblemSpec:
-    return read_curtois(path)
-
-
-def export_curtois(spec: ProblemSpec) -> str:
-    return write_curtois(spec)

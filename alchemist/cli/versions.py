@@ -1,11 +1,5 @@
 """`alchemist versions PROJECT`, `alchemist diff PROJECT A B`, `alchemist replay PROJECT V`.
 
-Register in the Typer app:
-
-    app.command("versions")(versions_command)
-    app.command("diff")(diff_command)
-    app.command("replay")(replay_command)
-
 Exit codes: 0 success, 1 replay does not match or a version was tampered with, 2 bad input
 (not a project, unknown version).
 """
@@ -13,64 +7,51 @@ Exit codes: 0 success, 1 replay does not match or a version was tampered with, 2
 from __future__ import annotations
 
 import math
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.syntax import Syntax
 from rich.table import Table
 
-from .diff import VersionDiff
-from .replay import ReplayReport, replay
-from .repo import Workspace, WorkspaceError
+from alchemist import service
 
-console = Console()
-err_console = Console(stderr=True)
+from . import common
+from .common import fail, progress_steps
 
 ProjectArg = Annotated[Path, typer.Argument(help="project directory (holds the versions' git)")]
 VersionArg = Annotated[str, typer.Argument(help="version: v3, 3 or latest")]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _open(project: Path) -> Workspace:
-    try:
-        return Workspace.open(project, create=False)
-    except WorkspaceError as err:
-        raise _fail(str(err), 2) from None
-
-
 def versions_command(project: ProjectArg) -> None:
     """List a project's versions with their results; flags versions that fail verification."""
-    with _open(project) as ws:
-        infos = ws.versions()
-        if not infos:
-            console.print(f"{project}: no versions yet")
-            return
-        table = Table(title=f"{project}: {len(infos)} version(s)", title_justify="left")
-        for col in ("version", "created", "message", "result", "spec", "intact"):
-            table.add_column(col)
-        problems: list[str] = []
-        for info in infos:
-            found = ws.verify(info.version)
-            problems += found
-            table.add_row(
-                info.version,
-                info.created.replace("T", " ").removesuffix("+00:00"),
-                info.message,
-                info.summary or "-",
-                info.spec_hash[:10],
-                "yes" if not found else f"[bold red]NO ({len(found)})[/]",
-            )
-    console.print(table)
+    try:
+        versions = service.list_versions(project)
+    except service.WorkspaceError as err:
+        raise fail(str(err), 2) from None
+    if not versions:
+        common.console.print(f"{project}: no versions yet")
+        return
+    table = Table(title=f"{project}: {len(versions)} version(s)", title_justify="left")
+    for col in ("version", "created", "message", "result", "spec", "intact"):
+        table.add_column(col)
+    problems: list[str] = []
+    for v in versions:
+        info = v.info
+        problems += v.problems
+        table.add_row(
+            info.version,
+            info.created.replace("T", " ").removesuffix("+00:00"),
+            info.message,
+            info.summary or "-",
+            info.spec_hash[:10],
+            "yes" if v.intact else f"[bold red]NO ({len(v.problems)})[/]",
+        )
+    common.console.print(table)
     if problems:
         for p in problems:
-            err_console.print(f"[red]tampered:[/] {p}", highlight=False)
+            common.err_console.print(f"[red]tampered:[/] {p}", highlight=False)
         raise typer.Exit(1)
 
 
@@ -80,15 +61,15 @@ def diff_command(
     b: Annotated[str, typer.Argument(help="newer version")],
 ) -> None:
     """Show what changed from version A to B: spec rules, code, and results side by side."""
-    with _open(project) as ws:
-        try:
-            diff = ws.diff(a, b)
-        except WorkspaceError as err:
-            raise _fail(str(err), 2) from None
+    try:
+        diff = service.diff_versions(project, a, b)
+    except service.WorkspaceError as err:
+        raise fail(str(err), 2) from None
     print_diff(diff)
 
 
-def print_diff(diff: VersionDiff) -> None:
+def print_diff(diff: service.VersionDiff) -> None:
+    console = common.console
     console.rule(f"{diff.a} -> {diff.b}: spec")
     spec = diff.spec
     if not spec.changed:
@@ -141,26 +122,20 @@ def _value(x: Any) -> str:
 
 def replay_command(project: ProjectArg, version: VersionArg) -> None:
     """Re-run VERSION's stored code on its stored spec and options; compare bit for bit."""
-    with _open(project) as ws:
-        try:
-            name = ws.resolve(version)
-        except WorkspaceError as err:
-            raise _fail(str(err), 2) from None
-        with Progress(
-            SpinnerColumn(),
-            TextColumn(f"replaying {name} in the sandbox"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            bar.add_task("replay", total=None)
-            report = replay(ws, name)
+    try:
+        with ExitStack() as spinner:  # shown once the version is resolved, until replay ends
+            report = service.replay_version(
+                project, version, progress=lambda text: spinner.enter_context(progress_steps(text))
+            )
+    except service.WorkspaceError as err:
+        raise fail(str(err), 2) from None
     print_replay(report)
     if not report.match:
         raise typer.Exit(1)
 
 
-def print_replay(report: ReplayReport) -> None:
+def print_replay(report: service.ReplayReport) -> None:
+    console, err_console = common.console, common.err_console
     if report.checks:
         table = Table(title=f"replay of {report.version}", title_justify="left")
         for col in ("component", "field", "stored", "replayed", "same"):

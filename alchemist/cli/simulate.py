@@ -1,7 +1,6 @@
 """`alchemist simulate SCENARIO roster.csv [--replications N] [--seed S] [--deterministic]
 [--json out.json]`: play a roster forward and print the KPIs with 95% confidence intervals.
 
-Register in the Typer app with `app.command("simulate")(simulate_command)`.
 Exit codes: 0 success, 1 the simulation failed, 2 bad input (scenario or roster).
 """
 
@@ -12,23 +11,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from alchemist.spec import SpecError, load_schedule_csv, load_spec
+from alchemist import service
 
-from .runner import run_simulation
-from .schemas import SimulationResult
-
-console = Console()
-err_console = Console(stderr=True)
+from . import common
+from .common import Scenario, fail, progress_count
 
 
 def simulate_command(
-    scenario: Annotated[
-        Path, typer.Argument(help="scenario YAML, or a Curtois & Qu .txt instance")
-    ],
+    scenario: Scenario,
     roster: Annotated[Path, typer.Argument(help="roster CSV (date, shift, staff_id columns)")],
     replications: Annotated[
         int | None,
@@ -55,41 +47,31 @@ def simulate_command(
 ) -> None:
     """Play a roster forward in the Simulator agent's SimPy model; KPIs with 95% CIs."""
     try:
-        spec = load_spec(scenario)
-        schedule = load_schedule_csv(spec, roster)
-    except SpecError as err:
-        raise _fail(str(err), 2) from None
+        spec = service.load_scenario(scenario)
+        schedule = service.load_roster(spec, roster)
+    except service.SpecError as err:
+        raise fail(str(err), 2) from None
 
-    total = 1 if deterministic else (replications or spec.simulation.replications)
-    with Progress(
-        TextColumn("simulating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("replications"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("simulate", total=total)
-        result = run_simulation(
+    with progress_count("simulating", "replications") as progress:
+        result = service.simulate_schedule(
             spec,
             schedule,
             replications=replications,
             seed=seed,
             deterministic=deterministic,
             workers=workers,
-            progress=lambda done, _n: bar.update(task, completed=done),
+            progress=progress,
         )
     if not result.ok:
-        raise _fail(f"simulation failed: {result.error}", 1)
+        raise fail(f"simulation failed: {result.error}", 1)
     if json_out is not None:
         try:
             json_out.write_text(result.model_dump_json(indent=2) + "\n")
         except OSError as err:
-            raise _fail(f"{json_out}: cannot write: {err}", 2) from None
-    console.print(kpi_table(result))
+            raise fail(f"{json_out}: cannot write: {err}", 2) from None
+    common.console.print(kpi_table(result))
     t = result.timing
-    console.print(
+    common.console.print(
         f"{len(result.replications)} replication(s), seed {result.seed}, {t.wall_seconds:.1f} s "
         f"on {t.executor}; {t.events_per_second:,.0f} events/s"
         + (f"; JSON written to {json_out}" if json_out else ""),
@@ -97,7 +79,7 @@ def simulate_command(
     )
 
 
-def kpi_table(result: SimulationResult) -> Table:
+def kpi_table(result: service.SimulationResult) -> Table:
     """KPI, mean and 95% confidence interval, one row per KPI."""
     title = f"{result.scenario}: {result.family} simulation ({result.mode})"
     table = Table(title=title, title_justify="left")
@@ -114,8 +96,3 @@ def _num(x: float | None) -> str:
     if x is None or not math.isfinite(x):
         return "-"
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}" if abs(x) < 1 else f"{x:,.2f}"
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
