@@ -14,9 +14,8 @@ import jinja2
 import yaml
 from pydantic import BaseModel, Field
 
+from alchemist.resources import data_dir
 from alchemist.spec import ProblemSpec
-
-AGENTS_DIR = Path(__file__).resolve().parents[2] / "agents"
 
 
 class NeedsLLM(RuntimeError):
@@ -43,7 +42,7 @@ class AgentDefinition(BaseModel):
 
     @classmethod
     def named(cls, name: str) -> AgentDefinition:
-        return cls.load(AGENTS_DIR / name)
+        return cls.load(data_dir("agents") / name)
 
 
 class TemplateCoder:

@@ -11,6 +11,7 @@ from alchemist.check import CheckReport, check
 from alchemist.coders import TemplateCoder
 from alchemist.optimize.runner import infeasibility_summary, optimizer_files, run_optimizer
 from alchemist.optimize.schemas import OptimizerOptions, OptimizerResult
+from alchemist.resources import data_dir
 from alchemist.sandbox.base import Sandbox
 from alchemist.spec import (
     ProblemSpec,
@@ -22,7 +23,7 @@ from alchemist.spec import (
 )
 from alchemist.spec.curtois import read_curtois, write_curtois
 
-SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS_DIR = data_dir("scenarios")
 DEFAULT_SCENARIO = SCENARIOS_DIR / "nurse_ward.yaml"
 
 Progress = Callable[[str], None]
