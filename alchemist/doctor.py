@@ -53,8 +53,9 @@ except OSError as exc:
 out["rlimits"] = {n: resource.getrlimit(getattr(resource, "RLIMIT_" + n))[0]
                   for n in ("CPU", "AS", "NPROC", "FSIZE")}
 try:
-    import pyomo.environ as pyo, highspy, simpy, numpy
-    out["stack"] = ["ok", "appsi_highs " + ("available" if pyo.SolverFactory("appsi_highs").available() else "missing")]
+    import pyomo.environ as pyo, highspy, simpy, numpy, scipy
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+    out["stack"] = ["ok", f"scipy {scipy.__version__}; Pyomo's standard-form compiler imports"]
 except Exception as exc:
     out["stack"] = ["failed", f"{type(exc).__name__}: {exc}"[:200]]
 print(json.dumps(out))
@@ -163,7 +164,7 @@ def probe_sandbox(sandbox: Sandbox) -> dict[str, Any]:
             f"processes {limits['NPROC']}, file size {limits['FSIZE'] >> 20} MB",
         ),
         "runtime": _prop(
-            seen["stack"][0] == "ok", f"pyomo+highspy+simpy+numpy: {seen['stack'][1]}"
+            seen["stack"][0] == "ok", f"pyomo+highspy+simpy+numpy+scipy: {seen['stack'][1]}"
         ),
         "probe_seconds": result.wall_seconds,
     }
