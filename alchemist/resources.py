@@ -1,17 +1,19 @@
 """Where the data folders live: `agents/` (the agents as data) and `scenarios/`.
 
 In a source checkout (what `make` installs, editable) they sit next to the package; a built
-wheel ships copies inside the package (`alchemist/_data/`, see pyproject.toml). An
-environment variable `ALCHEMIST_AGENTS_DIR` / `ALCHEMIST_SCENARIOS_DIR` overrides both, so a
+wheel installs copies as shared data under `<prefix>/share/alchemist/` (see pyproject.toml).
+An environment variable `ALCHEMIST_AGENTS_DIR` / `ALCHEMIST_SCENARIOS_DIR` overrides both, so a
 team can keep its own agents or scenarios elsewhere.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
+SHARED = Path(sys.prefix) / "share" / "alchemist"
 
 
 def data_dir(name: str) -> Path:
@@ -21,4 +23,4 @@ def data_dir(name: str) -> Path:
     checkout = PACKAGE.parent / name
     if checkout.is_dir():
         return checkout
-    return PACKAGE / "_data" / name
+    return SHARED / name

@@ -27,12 +27,11 @@ def test_environment_override(monkeypatch, tmp_path):
     assert AgentDefinition.named("simulator").root == tmp_path / "simulator"
 
 
-def test_installed_package_falls_back_to_its_own_copy(monkeypatch, tmp_path):
-    package = tmp_path / "site-packages" / "alchemist"
-    (package / "_data" / "scenarios").mkdir(parents=True)
-    monkeypatch.setattr(resources, "PACKAGE", package)
+def test_installed_package_falls_back_to_the_shared_copy(monkeypatch, tmp_path):
+    monkeypatch.setattr(resources, "PACKAGE", tmp_path / "site-packages" / "alchemist")
+    monkeypatch.setattr(resources, "SHARED", tmp_path / "share" / "alchemist")
     monkeypatch.delenv("ALCHEMIST_SCENARIOS_DIR", raising=False)
-    assert resources.data_dir("scenarios") == package / "_data" / "scenarios"
+    assert resources.data_dir("scenarios") == tmp_path / "share" / "alchemist" / "scenarios"
 
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not on PATH (make installs it)")
@@ -45,7 +44,9 @@ def test_the_wheel_ships_agents_and_scenarios(tmp_path):
     )
     (wheel,) = tmp_path.glob("alchemist-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "alchemist/_data/agents/optimizer/agent.yaml" in names
-    assert "alchemist/_data/agents/optimizer/templates/solver.py.j2" in names
-    assert "alchemist/_data/scenarios/nurse_ward.yaml" in names
+    data = f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.data/data/share/alchemist"
+    assert f"{data}/agents/optimizer/agent.yaml" in names
+    assert f"{data}/agents/optimizer/templates/solver.py.j2" in names
+    assert f"{data}/scenarios/nurse_ward.yaml" in names
     assert "alchemist/resources.py" in names
+    assert not any(n.startswith("alchemist/_data") for n in names)  # nothing importable added
