@@ -5,6 +5,7 @@ Production runs go through the sandbox; these tests are about the model's semant
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import tempfile
@@ -36,7 +37,9 @@ def make_spec(text: str) -> ProblemSpec:
     return spec_from_dict(doc, "fixture")
 
 
-def solve_in_process(spec: ProblemSpec, variant: str | None = None, **options) -> OptimizerResult:
+@contextlib.contextmanager
+def generated(spec: ProblemSpec, module: str = "optimizer.model", variant: str | None = None):
+    """Import one module of the optimizer generated for `spec` (removed again on exit)."""
     files = TemplateCoder("optimizer", variant=variant).generate(spec)
     with tempfile.TemporaryDirectory() as tmp:
         for rel, content in files.items():
@@ -47,14 +50,16 @@ def solve_in_process(spec: ProblemSpec, variant: str | None = None, **options) -
             del sys.modules[name]
         sys.path.insert(0, tmp)
         try:
-            model = importlib.import_module("optimizer.model")
-            out = model.solve(
-                spec.model_dump(mode="json"), {"time_limit": 30, "mip_gap": 0.0, **options}
-            )
+            yield importlib.import_module(module)
         finally:
             sys.path.remove(tmp)
             for name in [m for m in sys.modules if m == "optimizer" or m.startswith("optimizer.")]:
                 del sys.modules[name]
+
+
+def solve_in_process(spec: ProblemSpec, variant: str | None = None, **options) -> OptimizerResult:
+    with generated(spec, variant=variant) as model:
+        out = model.solve(spec.model_dump(mode="json"), {"time_limit": 30, "mip_gap": 0.0, **options})
     return OptimizerResult.model_validate(out)
 
 
