@@ -59,7 +59,9 @@ def generated(spec: ProblemSpec, module: str = "optimizer.model", variant: str |
 
 def solve_in_process(spec: ProblemSpec, variant: str | None = None, **options) -> OptimizerResult:
     with generated(spec, variant=variant) as model:
-        out = model.solve(spec.model_dump(mode="json"), {"time_limit": 30, "mip_gap": 0.0, **options})
+        out = model.solve(
+            spec.model_dump(mode="json"), {"time_limit": 30, "mip_gap": 0.0, **options}
+        )
     return OptimizerResult.model_validate(out)
 
 
