@@ -90,7 +90,10 @@ def test_run_echo_files_and_exit_code(isolated: Sandbox) -> None:
     assert any("missing.txt" in w for w in result.warnings)
     assert result.explain() == "exit code 3: warn"
     assert result.sandbox.startswith("local:")
-    assert result.wall_seconds > 0 and result.cpu_seconds > 0 and result.peak_memory_mb > 1
+    assert result.wall_seconds > 0 and result.cpu_seconds > 0
+    # Sampled while the run lived: a 50 ms run shows some of Python's start-up, not its
+    # exact peak (the long pyomo run below asserts a real figure).
+    assert result.peak_memory_mb > 0
 
 
 def test_command_not_found_is_a_failed_run(isolated: Sandbox) -> None:

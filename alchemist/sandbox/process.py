@@ -25,6 +25,10 @@ READ_CHUNK = 65536
 DISK_SCAN_SECONDS = 0.1
 # After the main process exits, how long stragglers may keep the pipes open (unsafe mode).
 DRAIN_SECONDS = 0.3
+# Memory is sampled from /proc while the run lives (the exit takes VmHWM with it), so a
+# short run is sampled densely: a 20 ms Python start-up would slip between 0.1 s scans.
+EARLY_SAMPLE_SECONDS = 0.005
+EARLY_SAMPLE_UNTIL = 0.3
 
 SIGNAL_EXIT = 128  # exit code convention for "killed by signal N": 128 + N, as shells do
 
@@ -279,8 +283,10 @@ def run_monitored(
     exited_at: float | None = None
     deadline = started + limits.wall_seconds
     memory = _MemoryWatch(proc.pid)
-    # Sample early too: most runs are short, and a peak in the first 100 ms would be lost.
-    ticks = [started + t for t in (0.01, 0.03, 0.06)]
+    ticks = [
+        started + EARLY_SAMPLE_SECONDS * (i + 1)
+        for i in range(int(EARLY_SAMPLE_UNTIL / EARLY_SAMPLE_SECONDS))
+    ]
     next_scan = started + DISK_SCAN_SECONDS
 
     def kill(reason: LimitName | None) -> None:
