@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import time
 
 import pytest
 
@@ -273,11 +272,14 @@ def test_sequences_match_their_naive_definitions(seed):
         assert total("fatigue", st.id) == pytest.approx(fatigue)
 
 
-# --------------------------------------------------------------------------- speed
+# --------------------------------------------------------------------------- scale
 
 
-def test_every_kind_on_a_large_roster_is_fast():
-    """150 staff x 364 days x 32 shift types, every kind, a dense random roster."""
+def test_every_kind_on_a_large_roster():
+    """150 staff x 364 days x 32 shift types, every kind, a dense random roster.
+
+    How fast is a figure, not a test: bench/checker.py times the check on Instance24.
+    """
     base = ward()
     shifts = [
         ShiftType(
@@ -317,9 +319,6 @@ def test_every_kind_on_a_large_roster_is_fast():
         constraints=rules,
     )
     schedule = random_roster(spec, 0, p_work=0.7)
-    check(spec, schedule)  # warm-up
-    t0 = time.perf_counter()
     report = check(spec, schedule)
-    elapsed = time.perf_counter() - t0
     assert len(report.coverage) == 156 + 364 * 33  # E on mon-wed, N, and 32 covers
-    assert elapsed < 2.0, f"check took {elapsed:.2f} s"
+    assert report.objective == pytest.approx(sum(report.penalties.values()))
