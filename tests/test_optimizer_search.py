@@ -5,9 +5,12 @@ trusted checker finds no hard violation and the same objective."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from pathlib import Path
 
 import numpy as np
+import pyomo.environ as pyo
 import pytest
 
 from alchemist import service
@@ -120,3 +123,93 @@ def test_the_incumbent_is_scored_from_its_values():
         assert not best.offer([1, 1], "lns")  # not better
         assert best.offer([1, 0], "lns") and best.objective == 6
         assert best.found == {"exact": 1, "lns": 1}
+
+
+@contextlib.contextmanager
+def highs_model(spec):
+    """The generated model of `spec`, built and handed to HiGHS (module, HighsModel)."""
+    with generated(spec, "optimizer.model") as model:
+        b = model.build(spec.model_dump(mode="json"))
+        yield b, model.HighsModel(b.m, {"threads": 1})
+
+
+def rows_hold(hm, values) -> bool:
+    activity = hm.A_csr @ values
+    return bool(np.all(activity >= hm.row_lower - 1e-6) and np.all(activity <= hm.row_upper + 1e-6))
+
+
+def test_a_roster_built_staff_by_staff_holds_every_row_and_is_scored_exactly():
+    spec = service.import_curtois(CURTOIS / "Instance4.txt")
+    with highs_model(spec) as (b, hm):
+        assert hm.construct(time.perf_counter() + 30, {})
+        values = hm.best.values
+        assert hm.best.found == {"construct": 1}
+        assert rows_hold(hm, values)
+        assert np.allclose(values[hm.integer], np.round(values[hm.integer]), atol=1e-6)
+        hm.load()
+        b.polish()
+        assert abs(pyo.value(b.m.objective) - hm.best.objective) < 1e-6
+
+
+def test_a_neighbourhood_sub_problem_changes_only_its_cells_and_keeps_every_row():
+    spec = service.import_curtois(CURTOIS / "Instance4.txt")
+    with highs_model(spec) as (b, hm):
+        assert hm.construct(time.perf_counter() + 30, {})
+        values = hm.best.values
+        staff = sorted(set(hm.x_staff.tolist()))[:2]
+        cells = hm.x_cols[np.isin(hm.x_staff, staff)]
+        cols, rows = hm.neighbourhood(cells)
+        assert set(cells) <= set(cols) and not set(cols) & set(
+            hm.x_cols[~np.isin(hm.x_staff, staff)]
+        )
+        h = hm._highs(0, model=False)
+        h.passModel(hm.sub_problem(cols, rows, values, hm.cost))
+        h.setOptionValue("time_limit", 10.0)
+        h.run()
+        merged = values.copy()
+        merged[cols] = h.getSolution().col_value
+        assert rows_hold(hm, merged)  # rows outside the sub-problem cannot have changed
+        # the sub-problem's objective is the full one less what the fixed columns cost
+        outside = hm.best.score(values) - float(hm.cost[cols] @ values[cols])
+        assert abs(hm.best.score(merged) - (h.getInfo().objective_function_value + outside)) < 1e-6
+        assert (
+            hm.best.score(merged) <= hm.best.score(values) + 1e-6
+        )  # the start roster was feasible
+
+
+def test_slacks_are_tightened_to_what_their_rows_need():
+    spec = service.import_curtois(CURTOIS / "Instance4.txt")
+    with highs_model(spec) as (b, hm):
+        assert hm.construct(time.perf_counter() + 30, {})
+        values = hm.best.values.copy()
+        loose = values.copy()
+        loose[hm.slack_cols] += 2.0  # feasible, but every slack paid for twice over
+        assert hm.best.score(loose) > hm.best.score(values)
+        tight = hm.tighten(loose)
+        assert rows_hold(hm, tight)
+        assert hm.best.score(tight) <= hm.best.score(values) + 1e-6
+
+
+def test_days_open_to_many_shift_types_get_a_worked_day_column():
+    shifts = [{"id": f"s{i}", "start": f"{6 + i:02d}:00", "minutes": 480} for i in range(8)]
+    spec = make_spec(
+        "horizon: {start: '2024-01-01', days: 14}\n"
+        f"shifts: {shifts}\n"
+        "staff: [{id: a, skills: [RN]}, {id: b, skills: [RN]}]\n"
+        "constraints:\n"
+        "  - {kind: max_consecutive_days, days: 3, hard: false, weight: 7}\n"
+        "  - {kind: min_consecutive_days, days: 2, hard: false, weight: 5}\n"
+        "  - {kind: min_consecutive_days_off, days: 2}\n"
+        "  - {kind: forbidden_succession, from_shift: s7, to_shift: s0}\n"
+        "  - {kind: forbidden_succession, from_shift: s6, to_shift: s0}\n"
+        "  - {kind: cover, shift: s0, preferred: 1, weight: 10}\n"
+        "  - {kind: cover, shift: s7, preferred: 1, weight: 10}\n"
+    )
+    with generated(spec, "optimizer.model") as model:
+        b = model.build(spec.model_dump(mode="json"))
+        assert len(b.m.w) == 2 * 14  # every (staff, day): eight shift types open
+        # s6 and s7 forbid the same follower: one clique row per staff and day, not two
+        assert len(b.m.forbidden_succession) == 2 * 13
+    result = solve_in_process(spec, time_limit=20, mip_gap=1e-6)
+    assert result.status == "optimal"
+    checked(spec, result)
