@@ -204,12 +204,21 @@ def test_days_open_to_many_shift_types_get_a_worked_day_column():
         "  - {kind: forbidden_succession, from_shift: s6, to_shift: s0}\n"
         "  - {kind: cover, shift: s0, preferred: 1, weight: 10}\n"
         "  - {kind: cover, shift: s7, preferred: 1, weight: 10}\n"
+        "  - {kind: max_weekends, count: 1, hard: false, weight: 3}\n"
     )
-    with generated(spec, "optimizer.model") as model:
-        b = model.build(spec.model_dump(mode="json"))
+    with highs_model(spec) as (b, hm):
         assert len(b.m.w) == 2 * 14  # every (staff, day): eight shift types open
         # s6 and s7 forbid the same follower: one clique row per staff and day, not two
         assert len(b.m.forbidden_succession) == 2 * 13
+        # a weekend indicator sits behind worked-day columns, not cells: freeing a's cells
+        # must free a's weekends too, or the sub-problem pins a's weekends as they were
+        cols, _ = hm.neighbourhood(hm.x_cols[hm.x_staff == "a"])
+        weekends = {
+            hm.columns[j].name
+            for j in cols
+            if hm.columns[j].parent_component().name.startswith("wk")
+        }
+        assert weekends == {"wk0[a,0]", "wk0[a,1]"}
     result = solve_in_process(spec, time_limit=20, mip_gap=1e-6)
     assert result.status == "optimal"
     checked(spec, result)
