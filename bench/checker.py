@@ -10,32 +10,21 @@ every solve can afford it.
 from __future__ import annotations
 
 import argparse
-import random
+import sys
 import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from alchemist.check import check
-from alchemist.spec import Assignment, ProblemSpec, Schedule
-from alchemist.spec.curtois import read_curtois
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from alchemist.check import check  # noqa: E402
+from alchemist.spec.curtois import read_curtois  # noqa: E402
+from tests.test_check import random_roster  # noqa: E402  (the tests' random rosters)
 
 DATA = Path(__file__).resolve().parents[1] / "scenarios" / "curtois"
 GOAL_SECONDS = 2.0
-
-
-def random_roster(spec: ProblemSpec, seed: int, p_work: float) -> Schedule:
-    rng = random.Random(seed)
-    ids = [s.id for s in spec.shifts]
-    return Schedule(
-        assignments=[
-            Assignment(staff=s.id, day=d, shift=rng.choice(ids))
-            for s in spec.staff
-            for d in range(spec.horizon.days)
-            if rng.random() < p_work
-        ]
-    )
 
 
 def main() -> None:
