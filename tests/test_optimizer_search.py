@@ -127,7 +127,7 @@ def test_the_incumbent_is_scored_from_its_values():
 
 @contextlib.contextmanager
 def highs_model(spec):
-    """The generated model of `spec`, built and handed to HiGHS (module, HighsModel)."""
+    """The generated model of `spec`, built and handed to HiGHS: (Builder, HighsModel)."""
     with generated(spec, "optimizer.model") as model:
         b = model.build(spec.model_dump(mode="json"))
         yield b, model.HighsModel(b.m, {"threads": 1})
