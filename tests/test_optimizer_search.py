@@ -276,3 +276,16 @@ def test_the_dominant_tier_phase_shares_rosters_that_beat_the_best():
         tier = hm.improve(time.perf_counter() + 3, {}, cost=dominant)
         assert tier.reached is not None and "tier" in hm.best.found
         assert hm.best.objective < built and rows_hold(hm, hm.best.values)
+
+
+def test_the_dominant_tier_takes_over_again_when_the_full_objective_stalls():
+    # Instance1 is solved in seconds: every phase stalls after its 2 s minimum, so a 10 s
+    # search cycles between the dominant tier and the full objective
+    with highs_model(service.import_curtois(CURTOIS / "Instance1.txt")) as (b, hm):
+        assert hm.construct(time.perf_counter() + 30, {})
+        stats = hm.explore(time.perf_counter() + 10, {"tier_stall": 0.01, "full_stall": 0.01})
+        assert hm.phase["cycles"] >= 2 and stats.rounds > hm.phase["rounds"]
+        assert rows_hold(hm, hm.best.values)
+        hm.phase = {}
+        hm.explore(time.perf_counter() + 6, {"tier_stall": 0.01, "tier_cycles": False})
+        assert hm.phase["cycles"] == 1  # the full objective then runs to the deadline
