@@ -253,9 +253,8 @@ def test_neighbourhoods_aim_at_the_days_and_staff_the_roster_pays_for():
         h = hm._highs(0)
         h.run()
         values = np.array(h.getSolution().col_value)
-        assert (
-            hm.best.score(values) == 100 + 3
-        )  # one short on day 1; b works day 2 against the request
+        # the optimum: one short on day 1, and b works day 2 against the request
+        assert hm.best.score(values) == 100 + 3
         rng = random.Random(0)
         aims = {hm.target(values, hm.cost, rng) for _ in range(50)}
         assert aims == {(1, a), (2, b_)}  # the shortfall and the request, nothing else
