@@ -20,7 +20,7 @@ from alchemist import service
 from alchemist.check import check
 from alchemist.spec import Assignment, Schedule
 
-from .optimizer_helpers import generated, make_spec
+from .optimizer_helpers import generated, make_spec, optimum
 from .test_optimizer_search import highs_model
 
 CURTOIS = Path(__file__).resolve().parents[1] / "scenarios" / "curtois"
@@ -108,3 +108,16 @@ def test_a_roster_built_without_the_flow_gets_the_arcs_that_follow_it():
         stale[hm.arc_cols] = 0.0
         assert not full_rows_hold(hm, stale)
         assert np.array_equal(hm.complete(stale), values)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_staff_member_who_cannot_work_at_all_keeps_an_all_off_path(threads):
+    # b is away all week: no roster cell, yet the flow still sends b's unit through days off
+    value = optimum(
+        "staff: [{id: a, skills: [RN]}, {id: b, skills: [RN]}]\n"
+        "constraints: [{kind: max_consecutive_days, days: 2},"
+        " {kind: unavailability, staff: b, days: [0, 1, 2, 3, 4, 5, 6]},"
+        " {kind: cover, shift: D, preferred: 1, under_weight: 10}]",
+        threads=threads,
+    )
+    assert value == 20  # a works at most 5 of 7 days (2 on, 1 off): two days uncovered
