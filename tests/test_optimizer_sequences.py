@@ -121,3 +121,16 @@ def test_a_staff_member_who_cannot_work_at_all_keeps_an_all_off_path(threads):
         threads=threads,
     )
     assert value == 20  # a works at most 5 of 7 days (2 on, 1 off): two days uncovered
+
+
+def test_the_flow_is_left_out_past_its_size_limit_unless_asked_for():
+    spec = service.import_curtois(CURTOIS / "Instance8.txt")  # 7567 arcs
+    problem = spec.model_dump(mode="json")
+    with generated(spec) as model:
+        assert model.NETWORK_ARCS < 7567
+        assert model.build(problem).network is None  # "auto"
+        assert len(model.build(problem, network=True).network.arcs) == 7567
+        assert model.build(problem, network=False).network is None
+    spec4 = service.import_curtois(CURTOIS / "Instance4.txt")  # 2360 arcs
+    with generated(spec4) as model:
+        assert len(model.build(spec4.model_dump(mode="json")).network.arcs) == 2360
