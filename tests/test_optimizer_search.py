@@ -137,11 +137,9 @@ def highs_model(spec):
 
 def rows_hold(hm, values) -> bool:
     """Every row the neighbourhood search sees (all but a sequence network's flow rows)."""
-    plain = hm.plain_rows
-    activity = (hm.A_csr @ values)[plain]
+    activity = hm.A_csr @ values
     return bool(
-        np.all(activity >= hm.row_lower[plain] - 1e-6)
-        and np.all(activity <= hm.row_upper[plain] + 1e-6)
+        np.all(activity >= hm.plain_lower - 1e-6) and np.all(activity <= hm.plain_upper + 1e-6)
     )
 
 
