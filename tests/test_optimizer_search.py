@@ -54,6 +54,52 @@ def test_neighbourhood_search_runs_when_exact_search_cannot_finish(threads):
     checked(spec, result)
 
 
+@pytest.mark.parametrize("root_lp", ["ipm", "simplex"])
+def test_the_exact_search_proves_the_optimum_whichever_solves_its_first_lp(root_lp):
+    # large models start by interior point (node LPs stay simplex): it must not change what
+    # is proved
+    spec = service.import_curtois(CURTOIS / "Instance2.txt")
+    result = solve_in_process(spec, threads=1, time_limit=60, mip_gap=1e-6, root_lp=root_lp)
+    assert result.status == "optimal" and result.objective == 828  # the known optimum
+    checked(spec, result)
+
+
+def test_the_exact_search_hands_over_its_thread_on_time_even_inside_a_long_lp():
+    # Instance13's first LP takes about 90 s by simplex, and HiGHS asks the interrupt
+    # callback only between LPs; its time limit is checked inside them (it has a roster of
+    # its own, from feasibility jump, at about 3 s)
+    spec = service.import_curtois(CURTOIS / "Instance13.txt")
+    result = solve_in_process(spec, threads=2, time_limit=20, mip_gap=1e-6, root_lp="simplex")
+    assert result.status == "feasible"
+    share = 0.3 * 20
+    assert result.model_extra["exact_seconds"] < share + 6  # it would hold on to the deadline
+    assert result.model_extra["lns_rounds"] > 0
+    checked(spec, result)
+
+
+def test_an_exact_search_without_a_roster_at_its_share_waits_for_the_construction():
+    # at 0.5 s HiGHS is still presolving Instance13: the exact search stops with no roster,
+    # and must neither stop the construction nor leave the run without a roster
+    spec = service.import_curtois(CURTOIS / "Instance13.txt")
+    result = solve_in_process(spec, threads=2, time_limit=12, mip_gap=1e-6, exact_share=0.01)
+    assert result.status == "feasible"
+    assert "construct" in result.model_extra["found_by"]
+    assert result.model_extra["exact_seconds"] < 3
+    checked(spec, result)
+
+
+def test_only_large_models_start_by_interior_point(monkeypatch):
+    spec = service.import_curtois(CURTOIS / "Instance2.txt")
+    with highs_model(spec) as (b, hm):
+        assert hm.h.getOptionValue("mip_lp_solver")[1] == "choose"  # a small model: simplex
+        module = sys.modules[type(hm).__module__]
+        monkeypatch.setattr(module, "IPM_NONZEROS", hm.A_csc.nnz)  # as large as the limit
+        large = module.HighsModel(b.m, {"threads": 1}, b.network)
+        assert large.h.getOptionValue("mip_lp_solver")[1] == "ipm"
+        # neighbourhood rounds' sub-problems are small: HiGHS's own choice
+        assert large._highs(0, model=False).getOptionValue("mip_lp_solver")[1] == "choose"
+
+
 def test_two_threads_name_conflicting_rules():
     spec = make_spec(
         ONE_DAY
