@@ -314,6 +314,40 @@ def test_neighbourhoods_aim_at_the_days_and_staff_the_roster_pays_for():
         assert hm.target(empty, np.zeros(len(hm.cost)), rng) is None  # costs nothing
 
 
+def test_each_neighbourhood_kind_frees_the_cells_it_names():
+    # four staff over 20 days, one shift: a cell is (staff, day)
+    spec = make_spec(
+        "horizon: {start: '2024-01-01', days: 20}\n"
+        "shifts: [{id: D, start: '08:00', minutes: 480}]\n"
+        "staff: [{id: a, skills: [RN]}, {id: b, skills: [RN]}, {id: c, skills: [RN]}, {id: d, skills: [RN]}]\n"
+        "constraints:\n"
+        "  - {kind: cover, shift: D, preferred: 2, weight: 100}\n"
+    )
+    with highs_model(spec) as (_, hm):
+        rng = random.Random(1)
+
+        def freed(mask) -> tuple[set, set]:
+            return set(hm.x_staff[mask].tolist()), set(hm.x_day[mask].tolist())
+
+        for _ in range(20):
+            # two windows of 3 days, everybody, one holding day 2 and one day 15: work can
+            # move between them, which no single window of a few days allows
+            mask = hm.free_cells("pair", 3, rng, aim=(2, -1), other_day=15)
+            who, days = freed(mask)
+            assert who == {"a", "b", "c", "d"} and {2, 15} <= days and len(days) == 6
+            assert max(d for d in days if d < 10) - min(d for d in days if d < 10) == 2
+            assert int(mask.sum()) == 4 * 6  # nothing else
+            who, days = freed(hm.free_cells("staff", 2, rng, aim=(-1, 2)))
+            assert len(who) == 2 and "c" in who and days == set(range(20))
+            who, days = freed(hm.free_cells("days", 4, rng, aim=(7, -1)))
+            assert who == {"a", "b", "c", "d"} and 7 in days and len(days) == 4
+            who, days = freed(hm.free_cells("block", 3, rng, aim=(19, 0)))
+            assert len(who) == 3 and "a" in who and days == set(range(10, 20))
+        # unaimed pairs land anywhere, overlapping windows included
+        spans = [freed(hm.free_cells("pair", 3, rng))[1] for _ in range(50)]
+        assert all(3 <= len(d) <= 6 for d in spans) and len({min(d) for d in spans}) > 5
+
+
 def test_the_dominant_tier_phase_shares_rosters_that_beat_the_best():
     # its rosters are searched on cover alone, but one better on the full objective too is
     # the other thread's to follow (Instance8: spared it 20 s of re-deriving them)
