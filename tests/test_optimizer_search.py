@@ -54,6 +54,18 @@ def test_neighbourhood_search_runs_when_exact_search_cannot_finish(threads):
     checked(spec, result)
 
 
+def test_the_neighbourhood_kinds_are_an_option():
+    spec = service.import_curtois(CURTOIS / "Instance4.txt")
+    result = solve_in_process(spec, threads=1, time_limit=8, mip_gap=1e-6)
+    assert set(result.model_extra["lns_improvements"]) <= {"staff", "days", "block"}
+    # two windows apart only (an unknown kind is left out): its rounds alone improve
+    chosen = solve_in_process(
+        spec, threads=1, time_limit=8, mip_gap=1e-6, lns_kinds=["pair", "no-such-kind"]
+    )
+    assert set(chosen.model_extra["lns_improvements"]) == {"pair"}
+    checked(spec, chosen)
+
+
 @pytest.mark.parametrize("root_lp", ["ipm", "simplex"])
 def test_the_exact_search_proves_the_optimum_whichever_solves_its_first_lp(root_lp):
     # large models start by interior point (node LPs stay simplex): it must not change what
