@@ -46,6 +46,7 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/python bench/curtois.py
+	$(VENV)/bin/python bench/colgen_curtois.py
 	$(VENV)/bin/python bench/checker.py
 	$(VENV)/bin/python bench/sandbox.py
 	$(VENV)/bin/python bench/simulation.py
