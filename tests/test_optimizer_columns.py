@@ -146,3 +146,30 @@ def test_its_bound_is_not_trusted_when_the_full_model_scores_rosters_otherwise(m
         )
     assert out["columns"]["used"] is False and "scores" in out["columns"]["reason"]
     assert out["objective"] == 828  # found all the same, by the other searches
+
+
+def test_pricing_cut_short_still_gives_a_roster_and_a_bound_that_holds():
+    # a share too small to converge: the LP's favourite schedules make the roster, and the
+    # bound of the passes that finished still holds
+    spec = instance(5)
+    result = solve_in_process(
+        spec, threads=2, time_limit=10, mip_gap=1e-6, columns_share=0.01, columns_passes=0
+    )
+    report = result.model_extra["columns"]
+    assert report["used"] and not report["converged"] and report["dive_fixed"] == 0
+    assert report["bound"] is None or report["bound"] <= 1143 + 1e-6  # the optimum
+    assert result.bound is not None and result.bound <= 1143 + 1e-6
+    assert check(spec, result.schedule()).feasible
+
+
+def test_a_dive_stopped_early_leaves_the_open_staff_to_the_full_model():
+    # Instance5: the LP rises by more than 0.5% with 9 of 16 fixed; HiGHS re-solves the
+    # other 7 with everyone else pinned, keeping the better roster
+    spec = instance(5)
+    result = solve_in_process(spec, threads=2, time_limit=10, mip_gap=1e-6, columns_share=0.5)
+    report = result.model_extra["columns"]
+    assert report["used"] and report["converged"]
+    assert 0 < report["dive_fixed"] < 16
+    assert report["dive_fixed"] + report["settled_staff"] == 16
+    assert report["settled_objective"] <= report["dive_objective"]
+    assert check(spec, result.schedule()).feasible
