@@ -24,9 +24,8 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curtois import BEST_KNOWN, DATA, parse_range  # noqa: E402  (this folder's script)
+from curtois import BEST_KNOWN, DATA, instances  # noqa: E402  (this folder's script)
 
-from alchemist import service  # noqa: E402
 from alchemist.coders import TemplateCoder  # noqa: E402
 
 
@@ -70,12 +69,7 @@ def main() -> None:
         "seconds",
     ):
         table.add_column(col, justify="right")
-    for n in parse_range(args.instances):
-        path = args.data / f"Instance{n}.txt"
-        if not path.exists():
-            console.print(f"Instance{n}: {path} not found, skipped")
-            continue
-        spec = service.import_curtois(path)
+    for n, spec in instances(args.data, args.instances, console):
         with tempfile.TemporaryDirectory() as tmp:
             columns, data = generated_columns(spec, Path(tmp))
             started = time.perf_counter()

@@ -36,6 +36,17 @@ def parse_range(text: str) -> list[int]:
     return out
 
 
+def instances(folder: Path, numbers: str, console: Console):
+    """(number, spec) of each Curtois instance named by `numbers` (e.g. "1-12") found in
+    `folder`; a missing file is reported and skipped."""
+    for n in parse_range(numbers):
+        path = folder / f"Instance{n}.txt"
+        if not path.exists():
+            console.print(f"Instance{n}: {path} not found, skipped")
+            continue
+        yield n, service.import_curtois(path)
+
+
 def gap(ours: float | None, best: float | None) -> str:
     if ours is None or not best:
         return "-"
@@ -56,12 +67,7 @@ def main() -> None:
         table.add_column(col, justify="right")
     verdicts = []
     options = OptimizerOptions(time_limit=args.time_limit, threads=args.threads, mip_gap=1e-6)
-    for n in parse_range(args.instances):
-        path = args.data / f"Instance{n}.txt"
-        if not path.exists():
-            console.print(f"Instance{n}: {path} not found, skipped")
-            continue
-        spec = service.import_curtois(path)
+    for n, spec in instances(args.data, args.instances, console):
         best = BEST_KNOWN.get(n)
         t0 = time.perf_counter()
         report = service.solve_spec(spec, options)
