@@ -16,6 +16,7 @@ import pytest
 
 from alchemist import service
 from alchemist.check import check
+from alchemist.optimize.schemas import OptimizerResult
 from alchemist.spec import Schedule
 from alchemist.spec.model import Assignment
 
@@ -214,3 +215,19 @@ constraints:
     # and the search, whichever proves it first (branch-and-bound is quick here)
     result = solve_in_process(spec, threads=2, time_limit=10)
     assert result.status == "optimal" and result.objective == 0
+
+
+def test_a_failure_inside_column_generation_leaves_the_search_to_the_others(monkeypatch):
+    # Instance4: pricing converges in under a second, long before branch-and-bound ends
+    spec = instance(4)
+    with generated(spec, "optimizer.model") as model:
+        from optimizer import columns
+
+        def broken(self, *args, **kwargs):
+            raise RuntimeError("pricing trace left the resource space")
+
+        monkeypatch.setattr(columns.ColumnGeneration, "dive", broken)
+        out = model.solve(spec.model_dump(mode="json"), {"time_limit": 10, "threads": 2})
+    assert out["columns"]["used"] is False and "RuntimeError" in out["columns"]["reason"]
+    assert out["status"] == "feasible" and out["bound"] < 1716  # no bound from it either
+    assert check(spec, OptimizerResult.model_validate(out).schedule()).feasible
