@@ -175,23 +175,37 @@ def test_pricing_cut_short_still_gives_a_roster_and_a_bound_that_holds():
         spec, threads=2, time_limit=10, mip_gap=1e-6, columns_share=0.01, columns_passes=0
     )
     report = result.model_extra["columns"]
-    assert report["used"] and not report["converged"] and report["dive_fixed"] == 0
+    assert report["used"] and not report["converged"]
+    assert report["support_objective"] <= report["favourites_objective"]
     assert report["bound"] is None or report["bound"] <= 1143 + 1e-6  # the optimum
     assert result.bound is not None and result.bound <= 1143 + 1e-6
     assert check(spec, result.schedule()).feasible
 
 
-def test_a_dive_stopped_early_leaves_the_open_staff_to_the_full_model():
-    # Instance5: the LP rises by more than 0.5% with 9 of 16 fixed; HiGHS re-solves the
-    # other 7 with everyone else pinned, keeping the better roster
+def test_the_support_search_frees_only_the_cells_it_is_given():
+    # Instance5 from the LP's favourite schedules: HiGHS may change the cells the LP uses
+    # and the start's own, nothing else; each better roster reaches the shared incumbent
     spec = instance(5)
-    result = solve_in_process(spec, threads=2, time_limit=10, mip_gap=1e-6, columns_share=0.5)
-    report = result.model_extra["columns"]
-    assert report["used"] and report["converged"]
-    assert 0 < report["dive_fixed"] < 16
-    assert report["dive_fixed"] + report["settled_staff"] == 16
-    assert report["settled_objective"] <= report["dive_objective"]
-    assert check(spec, result.schedule()).feasible
+    with generated(spec, "optimizer.model") as model:
+        from optimizer.solver import HighsModel
+
+        b = model.build(spec.model_dump(mode="json"))
+        highs = HighsModel(b.m, {"threads": 1}, b.network)
+        cg = model.ColumnGeneration(b.D)
+        cg.start()
+        cg.price(time.perf_counter() + 30)
+        start = highs.from_schedules(cg, cg.chosen())
+        cells = cg.support()
+        free = np.array([k in cells for k in highs.x_keys]) | (start[highs.x_cols] > 0.5)
+        assert 0 < free.sum() < len(free)  # measured: 405 of 676 cells
+        found = highs.support(start, free, time.perf_counter() + 5)
+    worked = found[highs.x_cols] > 0.5
+    assert not np.any(worked & ~free)
+    assert highs.best.score(found) < highs.best.score(start)
+    assert highs.best.objective == pytest.approx(highs.best.score(found))
+    on = {highs.x_keys[j] for j in np.flatnonzero(worked)}
+    report = check(spec, Schedule(assignments=[Assignment(staff=s, day=d, shift=t) for s, d, t in on]))
+    assert report.hard_violations == [] and report.objective == pytest.approx(highs.best.objective)
 
 
 def test_staff_with_few_rules_are_priced_too():
@@ -226,7 +240,7 @@ def test_a_failure_inside_column_generation_leaves_the_search_to_the_others(monk
         def broken(self, *args, **kwargs):
             raise RuntimeError("pricing trace left the resource space")
 
-        monkeypatch.setattr(columns.ColumnGeneration, "dive", broken)
+        monkeypatch.setattr(columns.ColumnGeneration, "chosen", broken)
         out = model.solve(spec.model_dump(mode="json"), {"time_limit": 10, "threads": 2})
     assert out["columns"]["used"] is False and "RuntimeError" in out["columns"]["reason"]
     assert out["status"] == "feasible" and out["bound"] < 1716  # no bound from it either
