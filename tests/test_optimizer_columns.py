@@ -204,7 +204,9 @@ def test_the_support_search_frees_only_the_cells_it_is_given():
     assert highs.best.score(found) < highs.best.score(start)
     assert highs.best.objective == pytest.approx(highs.best.score(found))
     on = {highs.x_keys[j] for j in np.flatnonzero(worked)}
-    report = check(spec, Schedule(assignments=[Assignment(staff=s, day=d, shift=t) for s, d, t in on]))
+    report = check(
+        spec, Schedule(assignments=[Assignment(staff=s, day=d, shift=t) for s, d, t in on])
+    )
     assert report.hard_violations == [] and report.objective == pytest.approx(highs.best.objective)
 
 
