@@ -112,6 +112,47 @@ def test_the_pricing_step_finds_the_cheapest_schedule():
         assert any(days == worked for days, _ in feasible)
 
 
+def test_caps_enter_the_pricing_state_when_broken_and_then_hold():
+    # one nurse, a week, three shift types, at most 2 nights and 1 evening: pricing starts
+    # without the caps in its state; duals that pay for nights and evenings make it break
+    # them, bring them in, and price again. Judged against all 4^7 schedules by the checker.
+    spec = make_spec(
+        """
+constraints:
+  - {id: nights, kind: max_shifts, shift: N, count: 2}
+  - {id: evenings, kind: max_shifts, shift: E, count: 1}
+  - {id: sun, kind: shift_request, staff: a, day: 6, on: false, weight: 3}
+"""
+    )
+    with generated(spec, "optimizer.columns") as columns:
+        from optimizer.data import Data
+
+        cg = columns.ColumnGeneration(Data(spec.model_dump(mode="json")))
+    assert cg.capped == [set()]
+    feasible = []
+    for code in range(4**7):
+        days = [(d, code // 4**d % 4 - 1) for d in range(7)]
+        worked = [(d, t) for d, t in days if t >= 0]
+        report = check(
+            spec,
+            Schedule(
+                assignments=[Assignment(staff="a", day=d, shift=cg.shifts[t]) for d, t in worked]
+            ),
+        )
+        if report.feasible:
+            feasible.append((worked, report.objective))
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        dual = rng.uniform(-5, 5, size=(cg.H, cg.T)) + np.array([0.0, 4.0, 8.0])  # D, E, N
+        value, schedule = dict(cg.cheapest(dual))[0]
+        best = min(cost - sum(dual[d, t] for d, t in worked) for worked, cost in feasible)
+        assert value == pytest.approx(best)
+        assert (
+            schedule.count(cg.shifts.index("N")) <= 2 and schedule.count(cg.shifts.index("E")) <= 1
+        )
+    assert cg.capped == [{cg.shifts.index("N"), cg.shifts.index("E")}]
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_its_bound_proves_a_curtois_instance_optimal_in_seconds(threads):
     # Instance4: HiGHS's branch-and-bound needed about 40 s of 60 for the proof (two
