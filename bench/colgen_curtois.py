@@ -73,14 +73,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             columns, data = generated_columns(spec, Path(tmp))
             started = time.perf_counter()
-            try:
+            try:  # a cap brought into the pricing state can make it too large on the way
                 cg = columns.ColumnGeneration(data.Data(spec.model_dump(mode="json")))
+                with console.status(f"Instance{n}: pricing"):
+                    cg.start()
+                    cg.price(started + args.time_limit)
             except columns.NotApplicable as why:
                 console.print(f"Instance{n}: not applicable: {why}")
                 continue
-            with console.status(f"Instance{n}: pricing"):
-                cg.start()
-                cg.price(started + args.time_limit)
             seconds = time.perf_counter() - started
         best, bound = (
             BEST_KNOWN.get(n),
