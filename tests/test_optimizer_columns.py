@@ -112,18 +112,33 @@ def test_the_pricing_step_finds_the_cheapest_schedule():
         assert any(days == worked for days, _ in feasible)
 
 
-def test_caps_enter_the_pricing_state_when_broken_and_then_hold():
-    # one nurse, a week, three shift types, at most 2 nights and 1 evening: pricing starts
-    # without the caps in its state; duals that pay for nights and evenings make it break
-    # them, bring them in, and price again. Judged against all 4^7 schedules by the checker.
-    spec = make_spec(
-        """
+CAPPED_WEEK = """
 constraints:
   - {id: nights, kind: max_shifts, shift: N, count: 2}
   - {id: evenings, kind: max_shifts, shift: E, count: 1}
   - {id: sun, kind: shift_request, staff: a, day: 6, on: false, weight: 3}
 """
-    )
+# the same with 10-hour nights and hours limits: time worked is counted in units of two
+# hours until the nights' cap comes in, then in 8-hour shifts, nights adding their own
+LONG_NIGHTS = (
+    CAPPED_WEEK
+    + """
+  - {id: most, kind: max_hours, hours: 36}
+  - {id: least, kind: min_hours, hours: 24}
+shifts:
+  - {id: D, start: "07:00", minutes: 480}
+  - {id: E, start: "15:00", minutes: 480}
+  - {id: N, start: "21:00", minutes: 600, is_night: true}
+"""
+)
+
+
+@pytest.mark.parametrize("snippet", [CAPPED_WEEK, LONG_NIGHTS], ids=["caps", "long-nights"])
+def test_caps_enter_the_pricing_state_when_broken_and_then_hold(snippet):
+    # one nurse, a week, three shift types, at most 2 nights and 1 evening: pricing starts
+    # without the caps in its state; duals that pay for nights and evenings make it break
+    # them, bring them in, and price again. Judged against all 4^7 schedules by the checker.
+    spec = make_spec(snippet)
     with generated(spec, "optimizer.columns") as columns:
         from optimizer.data import Data
 
@@ -151,6 +166,11 @@ constraints:
             schedule.count(cg.shifts.index("N")) <= 2 and schedule.count(cg.shifts.index("E")) <= 1
         )
     assert cg.capped == [{cg.shifts.index("N"), cg.shifts.index("E")}]
+    # with both caps in, the shifts left (D alone) share one length: counted in shifts
+    rules = cg.rules["a"]
+    assert columns.layout(rules, cg.minutes, len(cg.weekends), cg.capped[0])[2] == 480
+    if snippet is LONG_NIGHTS:  # before, 8- and 10-hour shifts: two-hour units
+        assert columns.layout(rules, cg.minutes, len(cg.weekends), set())[2] == 120
 
 
 @pytest.mark.parametrize("threads", [1, 2])
