@@ -269,6 +269,38 @@ def test_the_support_search_keeps_the_cells_outside_the_lp_off():
     assert report.hard_violations == [] and report.objective == pytest.approx(highs.best.objective)
 
 
+def test_a_roster_seeds_the_master_with_its_own_schedules():
+    # Instance3: a roster built staff by staff goes into a fresh master as one column per
+    # staff member; the master then prices that roster exactly as the checker does, and its
+    # first LP can only be better
+    spec = instance(3)
+    with generated(spec, "optimizer.model") as model:
+        from optimizer.solver import HighsModel
+
+        b = model.build(spec.model_dump(mode="json"))
+        highs = HighsModel(b.m, {"threads": 1}, b.network)
+        assert highs.construct(time.perf_counter() + 30, {"seed": 0})
+        cg = model.ColumnGeneration(b.D)
+        cg.start()
+        known = set(cg.seen)
+        added = highs.seed_columns(cg, highs.best.values)
+        on = highs.best.values[highs.x_cols] > 0.5
+        cells = [highs.x_keys[j] for j in np.flatnonzero(on)]
+    seeded = {i: [-1] * cg.H for i in range(len(cg.staff))}
+    for s, d, t in cells:
+        seeded[cg.staff.index(s)][d] = cg.shifts.index(t)
+    assert all((i, tuple(sch)) in cg.seen for i, sch in seeded.items())
+    assert added == sum((i, tuple(sch)) not in known for i, sch in seeded.items()) > 0
+    report = check(spec, roster(cg, seeded))
+    assert report.hard_violations == []
+    assert report.objective == pytest.approx(highs.best.objective)
+    master = sum(cg.schedule_cost(i, sch) for i, sch in seeded.items()) + cg.cover_penalty(seeded)
+    assert master == pytest.approx(report.objective)
+    cg.h.run()
+    assert cg.h.getInfo().objective_function_value <= report.objective + 1e-6
+    assert highs.seed_columns(cg, highs.best.values) == 0  # known columns are not added twice
+
+
 def test_staff_with_few_rules_are_priced_too():
     # no hours limits, no minimum blocks: the pricing state's defaults (a whole week's
     # minutes, blocks of any length) must hold; two staff, one wanting Sunday off: b works
