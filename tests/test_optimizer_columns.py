@@ -301,6 +301,34 @@ def test_a_roster_seeds_the_master_with_its_own_schedules():
     assert highs.seed_columns(cg, highs.best.values) == 0  # known columns are not added twice
 
 
+def test_pricing_that_slows_down_is_given_up_after_five_passes():
+    # Instance5 with every pass after the first made 0.3 s slower: first pass fast, then a
+    # pace (0.3 s x 40 passes) beyond the 10 s share; it stops at the fifth pass, offers no
+    # roster and leaves no support, rather than spending the share on an unfinished LP
+    spec = instance(5)
+    with generated(spec, "optimizer.model") as model:
+        from optimizer.solver import HighsModel
+
+        b = model.build(spec.model_dump(mode="json"))
+        highs = HighsModel(b.m, {"threads": 1}, b.network)
+        cg = model.ColumnGeneration(b.D)
+        fast = cg.cheapest
+
+        def slowed(dual):
+            if np.any(dual):  # not the first pass (`start`, all duals zero)
+                time.sleep(0.3)
+            yield from fast(dual)
+
+        cg.cheapest = slowed
+        began = time.perf_counter()
+        offered = highs.generate_columns(cg, began + 20, {"columns_share": 0.5})
+        took = time.perf_counter() - began
+    report = highs.columns_report
+    assert not offered and report["used"] is False and "too slow" in report["reason"]
+    assert report["iterations"] == 5 and took < 5
+    assert highs.support_cells is None and highs.best.values is None
+
+
 def test_staff_with_few_rules_are_priced_too():
     # no hours limits, no minimum blocks: the pricing state's defaults (a whole week's
     # minutes, blocks of any length) must hold; two staff, one wanting Sunday off: b works
