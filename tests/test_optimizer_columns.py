@@ -329,6 +329,25 @@ def test_pricing_that_slows_down_is_given_up_after_five_passes():
     assert highs.support_cells is None and highs.best.values is None
 
 
+def test_a_first_pricing_pass_too_slow_to_repeat_is_cut_short():
+    # a share of 10 s over 10**6 passes leaves 10 microseconds for the first: it stops
+    # after its first staff member, not after all of them
+    spec = instance(5)
+    with generated(spec, "optimizer.model") as model:
+        from optimizer.solver import HighsModel
+
+        b = model.build(spec.model_dump(mode="json"))
+        highs = HighsModel(b.m, {"threads": 1}, b.network)
+        cg = model.ColumnGeneration(b.D)
+        offered = highs.generate_columns(
+            cg, time.perf_counter() + 20, {"columns_share": 0.5, "columns_passes": 10**6}
+        )
+    report = highs.columns_report
+    assert not offered and report["used"] is False
+    assert "first pricing pass" in report["reason"] and "too slow" in report["reason"]
+    assert len(cg.columns) == 1
+
+
 def test_staff_with_few_rules_are_priced_too():
     # no hours limits, no minimum blocks: the pricing state's defaults (a whole week's
     # minutes, blocks of any length) must hold; two staff, one wanting Sunday off: b works
