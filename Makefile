@@ -40,9 +40,10 @@ app: setup
 demo: setup
 	$(VENV)/bin/alchemist demo
 
+# uv's folder on PATH: the wheel test builds with it, and ~/.local/bin may not be there
 test: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest -q
+	PATH="$(dir $(UV)):$$PATH" $(VENV)/bin/python -m pytest -q
 
 bench: setup
 	$(VENV)/bin/python bench/curtois.py
