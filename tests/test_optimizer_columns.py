@@ -9,6 +9,7 @@ instances with known optima, then the search's use of it: a proof, a refusal, a 
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,16 @@ def priced(spec, seconds: float = 60):
         cg.start()
         cg.price(time.perf_counter() + seconds)
         return cg, columns
+
+
+@contextmanager
+def search_and_master(spec):
+    """The generated search (one thread) and a fresh column-generation master for `spec`."""
+    with generated(spec, "optimizer.model") as model:
+        from optimizer.solver import HighsModel
+
+        b = model.build(spec.model_dump(mode="json"))
+        yield HighsModel(b.m, {"threads": 1}, b.network), model.ColumnGeneration(b.D)
 
 
 def roster(cg, schedules: dict) -> Schedule:
@@ -247,12 +258,7 @@ def test_the_support_search_keeps_the_cells_outside_the_lp_off():
     # Instance5 from the LP's favourite schedules: the neighbourhood rounds may use the
     # cells the LP uses and the start's own, nothing else, until the phase ends
     spec = instance(5)
-    with generated(spec, "optimizer.model") as model:
-        from optimizer.solver import HighsModel
-
-        b = model.build(spec.model_dump(mode="json"))
-        highs = HighsModel(b.m, {"threads": 1}, b.network)
-        cg = model.ColumnGeneration(b.D)
+    with search_and_master(spec) as (highs, cg):
         assert highs.generate_columns(cg, time.perf_counter() + 20, {"columns_share": 0.5})
         start = highs.best.objective  # the favourite schedules' roster
         free = highs.support_cells.copy()
@@ -274,13 +280,8 @@ def test_a_roster_seeds_the_master_with_its_own_schedules():
     # staff member; the master then prices that roster exactly as the checker does, and its
     # first LP can only be better
     spec = instance(3)
-    with generated(spec, "optimizer.model") as model:
-        from optimizer.solver import HighsModel
-
-        b = model.build(spec.model_dump(mode="json"))
-        highs = HighsModel(b.m, {"threads": 1}, b.network)
+    with search_and_master(spec) as (highs, cg):
         assert highs.construct(time.perf_counter() + 30, {"seed": 0})
-        cg = model.ColumnGeneration(b.D)
         cg.start()
         known = set(cg.seen)
         added = highs.seed_columns(cg, highs.best.values)
@@ -306,12 +307,7 @@ def test_pricing_that_slows_down_is_given_up_after_five_passes():
     # pace (0.3 s x 40 passes) beyond the 10 s share; it stops at the fifth pass, offers no
     # roster and leaves no support, rather than spending the share on an unfinished LP
     spec = instance(5)
-    with generated(spec, "optimizer.model") as model:
-        from optimizer.solver import HighsModel
-
-        b = model.build(spec.model_dump(mode="json"))
-        highs = HighsModel(b.m, {"threads": 1}, b.network)
-        cg = model.ColumnGeneration(b.D)
+    with search_and_master(spec) as (highs, cg):
         fast = cg.cheapest
 
         def slowed(dual):
@@ -333,12 +329,7 @@ def test_a_first_pricing_pass_too_slow_to_repeat_is_cut_short():
     # a share of 10 s over 10**6 passes leaves 10 microseconds for the first: it stops
     # after its first staff member, not after all of them
     spec = instance(5)
-    with generated(spec, "optimizer.model") as model:
-        from optimizer.solver import HighsModel
-
-        b = model.build(spec.model_dump(mode="json"))
-        highs = HighsModel(b.m, {"threads": 1}, b.network)
-        cg = model.ColumnGeneration(b.D)
+    with search_and_master(spec) as (highs, cg):
         offered = highs.generate_columns(
             cg, time.perf_counter() + 20, {"columns_share": 0.5, "columns_passes": 10**6}
         )
