@@ -144,11 +144,27 @@ shifts:
 )
 
 
-@pytest.mark.parametrize("snippet", [CAPPED_WEEK, LONG_NIGHTS], ids=["caps", "long-nights"])
-def test_caps_enter_the_pricing_state_when_broken_and_then_hold(snippet):
-    # one nurse, a week, three shift types, at most 2 nights and 1 evening: pricing starts
-    # without the caps in its state; duals that pay for nights and evenings make it break
-    # them, bring them in, and price again. Judged against all 4^7 schedules by the checker.
+# at most five 8-hour shifts: the evenings' cap (3) is checked by counting the other
+# shifts up to 5 - 3 = 2, the nights' (1) by counting nights
+FIVE_SHIFTS = """
+constraints:
+  - {id: nights, kind: max_shifts, shift: N, count: 1}
+  - {id: evenings, kind: max_shifts, shift: E, count: 3}
+  - {id: most, kind: max_hours, hours: 40}
+  - {id: sun, kind: shift_request, staff: a, day: 6, on: false, weight: 3}
+"""
+CAPS = {"caps": (2, 1), "long-nights": (2, 1), "five-shifts": (1, 3)}  # most nights, evenings
+
+
+@pytest.mark.parametrize(
+    "name, snippet",
+    [("caps", CAPPED_WEEK), ("long-nights", LONG_NIGHTS), ("five-shifts", FIVE_SHIFTS)],
+)
+def test_caps_enter_the_pricing_state_when_broken_and_then_hold(name, snippet):
+    # one nurse, a week, three shift types, at most 2 nights and 1 evening (or 1 and 3 of
+    # at most 5 shifts): pricing starts without the caps in its state; duals that pay for
+    # nights and evenings make it break them, bring them in, and price again. Judged
+    # against all 4^7 schedules by the checker.
     spec = make_spec(snippet)
     with generated(spec, "optimizer.columns") as columns:
         from optimizer.data import Data
@@ -173,15 +189,18 @@ def test_caps_enter_the_pricing_state_when_broken_and_then_hold(snippet):
         value, schedule = dict(cg.cheapest(dual))[0]
         best = min(cost - sum(dual[d, t] for d, t in worked) for worked, cost in feasible)
         assert value == pytest.approx(best)
-        assert (
-            schedule.count(cg.shifts.index("N")) <= 2 and schedule.count(cg.shifts.index("E")) <= 1
-        )
+        nights, evenings = CAPS[name]
+        assert schedule.count(cg.shifts.index("N")) <= nights
+        assert schedule.count(cg.shifts.index("E")) <= evenings
     assert cg.capped == [{cg.shifts.index("N"), cg.shifts.index("E")}]
     # with both caps in, the shifts left (D alone) share one length: counted in shifts
     rules = cg.rules["a"]
-    assert columns.layout(rules, cg.minutes, len(cg.weekends), cg.capped[0])[2] == 480
-    if snippet is LONG_NIGHTS:  # before, 8- and 10-hour shifts: two-hour units
+    shape = columns.layout(rules, cg.minutes, len(cg.weekends), cg.capped[0])
+    assert shape[2] == 480
+    if name == "long-nights":  # before, 8- and 10-hour shifts: two-hour units
         assert columns.layout(rules, cg.minutes, len(cg.weekends), set())[2] == 120
+    if name == "five-shifts":  # (shift, cap, top of the count of the other shifts; 0: none)
+        assert shape[6] == ((cg.shifts.index("E"), 3, 2), (cg.shifts.index("N"), 1, 0))
 
 
 @pytest.mark.parametrize("threads", [1, 2])
