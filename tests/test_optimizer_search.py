@@ -394,3 +394,9 @@ def test_the_dominant_tier_takes_over_again_when_the_full_objective_stalls():
         hm.phase = {}
         hm.explore(time.perf_counter() + 6, {"tier_stall": 0.01, "tier_cycles": False})
         assert hm.phase["cycles"] == 1  # the full objective then runs to the deadline
+        # the exact search's thread explores too, late: the result reports the other's phase
+        hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01}, report=False)
+        assert hm.phase["cycles"] == 1
+        hm.phase = {}
+        hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01}, report=False)
+        assert hm.phase == {}
