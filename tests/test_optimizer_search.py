@@ -383,6 +383,36 @@ def test_the_dominant_tier_phase_shares_rosters_that_beat_the_best():
         assert hm.best.objective < built and rows_hold(hm, hm.best.values)
 
 
+def test_a_tier_paid_off_the_roster_frees_everybody_over_days():
+    # Instance4's dominant tier (an uncovered shift 100) is paid by cover's slacks, which
+    # hold everybody on a day: its phases free everybody over a window of days or two
+    # windows apart, the full objective's the usual kinds; a tier with a cost on a roster
+    # cell keeps the usual kinds too
+    with highs_model(curtois_with_cover_weight(100)) as (b, hm):
+        dominant = sys.modules[type(hm).__module__].dominant_costs(hm.cost)
+        assert hm.tier_kinds(dominant) == ("days", "pair")
+        on_a_cell = dominant.copy()
+        on_a_cell[hm.x_cols[0]] = 100
+        assert hm.tier_kinds(on_a_cell) is None
+        assert hm.construct(time.perf_counter() + 30, {})
+        calls = []
+        improve = hm.improve
+
+        def recording(deadline, options, stop=lambda: False, cost=None, start=None):
+            calls.append((cost is not None, options.get("lns_kinds")))
+            return improve(deadline, options, stop, cost=cost, start=start)
+
+        hm.improve = recording
+        hm.explore(time.perf_counter() + 6, {"tier_stall": 0.01, "full_stall": 0.01})
+        tier_calls = [kinds for tiered, kinds in calls if tiered]
+        assert tier_calls == [("days", "pair")] * hm.phase["cycles"]
+        assert all(kinds is None for tiered, kinds in calls if not tiered)
+        assert hm.phase["kinds"] == ["days", "pair"] and rows_hold(hm, hm.best.values)
+        calls.clear()
+        hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01, "tier_kinds": ["staff"]})
+        assert calls[0] == (True, ["staff"])
+
+
 def test_the_dominant_tier_takes_over_again_when_the_full_objective_stalls():
     # Instance1 is solved in seconds: every phase stalls after its 2 s minimum, so a 10 s
     # search cycles between the dominant tier and the full objective
