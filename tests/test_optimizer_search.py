@@ -57,8 +57,11 @@ def test_neighbourhood_search_runs_when_exact_search_cannot_finish(threads):
 
 def test_the_neighbourhood_kinds_are_an_option():
     spec = service.import_curtois(CURTOIS / "Instance4.txt")
-    # without column generation, whose roster would leave the neighbourhoods nothing to do
-    result = solve_in_process(spec, threads=1, time_limit=8, mip_gap=1e-6, columns=False)
+    # without column generation, whose roster would leave the neighbourhoods nothing to do,
+    # and without tiers, whose phases take their own kinds (`tier_kinds`)
+    result = solve_in_process(
+        spec, threads=1, time_limit=8, mip_gap=1e-6, columns=False, tiers=False
+    )
     assert set(result.model_extra["lns_improvements"]) <= {"staff", "days", "block"}
     # two windows apart only (an unknown kind is left out): its rounds alone improve
     chosen = solve_in_process(
@@ -68,6 +71,7 @@ def test_the_neighbourhood_kinds_are_an_option():
         mip_gap=1e-6,
         lns_kinds=["pair", "no-such-kind"],
         columns=False,
+        tiers=False,
     )
     assert set(chosen.model_extra["lns_improvements"]) == {"pair"}
     checked(spec, chosen)
