@@ -417,29 +417,6 @@ def test_a_tier_paid_off_the_roster_frees_everybody_over_days():
         assert calls[0] == (True, ["staff"])
 
 
-def test_the_tier_walks_on_from_its_own_roster_when_the_full_objective_has_nothing_new():
-    # Instance1 is solved in seconds: once the full objective has stalled at the best roster
-    # and the tier gets no further, the tier goes on from the roster its phase ended at
-    with highs_model(service.import_curtois(CURTOIS / "Instance1.txt")) as (b, hm):
-        assert hm.construct(time.perf_counter() + 30, {})
-        calls = []
-        improve = hm.improve
-
-        def recording(deadline, options, stop=lambda: False, cost=None, start=None):
-            stats = improve(deadline, options, stop, cost=cost, start=start)
-            calls.append((cost is not None, start, stats.roster, hm.best.objective))
-            return stats
-
-        hm.improve = recording
-        hm.explore(time.perf_counter() + 12, {"tier_stall": 0.01, "full_stall": 0.01})
-        walks = [n for n in range(1, len(calls)) if calls[n][0] and calls[n][1] is not None]
-        assert walks, [(tiered, start is not None) for tiered, start, *_ in calls]
-        for n in walks:  # right after a tier phase, from its roster, the best unchanged
-            tiered, _, roster, best = calls[n - 1]
-            assert tiered and calls[n][1] is roster
-            assert any(not c[0] and c[3] == best for c in calls[: n - 1])
-
-
 def test_the_dominant_tier_takes_over_again_when_the_full_objective_stalls():
     # Instance1 is solved in seconds: every phase stalls after its 2 s minimum, so a 10 s
     # search cycles between the dominant tier and the full objective
