@@ -407,7 +407,9 @@ def test_a_tier_paid_off_the_roster_frees_everybody_over_days():
             return improve(deadline, options, stop, cost=cost, start=start)
 
         hm.improve = recording
-        hm.explore(time.perf_counter() + 6, {"tier_stall": 0.01, "full_stall": 0.01})
+        hm.explore(
+            time.perf_counter() + 6, {"tier_stall": 0.01, "full_stall": 0.01, "tier_floor": False}
+        )
         tier_calls = [kinds for tiered, kinds in calls if tiered]
         assert tier_calls == [("days", "pair")] * hm.phase["cycles"]
         assert all(kinds is None for tiered, kinds in calls if not tiered)
@@ -419,18 +421,83 @@ def test_a_tier_paid_off_the_roster_frees_everybody_over_days():
 
 def test_the_dominant_tier_takes_over_again_when_the_full_objective_stalls():
     # Instance1 is solved in seconds: every phase stalls after its 2 s minimum, so a 10 s
-    # search cycles between the dominant tier and the full objective
+    # search cycles between the dominant tier and the full objective (without the tier's
+    # floor, which would end the cycling once the tier is at it)
+    stalls = {"tier_stall": 0.01, "tier_floor": False}
     with highs_model(service.import_curtois(CURTOIS / "Instance1.txt")) as (b, hm):
         assert hm.construct(time.perf_counter() + 30, {})
-        stats = hm.explore(time.perf_counter() + 10, {"tier_stall": 0.01, "full_stall": 0.01})
+        stats = hm.explore(time.perf_counter() + 10, {**stalls, "full_stall": 0.01})
         assert hm.phase["cycles"] >= 2 and stats.rounds > hm.phase["rounds"]
         assert rows_hold(hm, hm.best.values)
         hm.phase = {}
-        hm.explore(time.perf_counter() + 6, {"tier_stall": 0.01, "tier_cycles": False})
+        hm.explore(time.perf_counter() + 6, {**stalls, "tier_cycles": False})
         assert hm.phase["cycles"] == 1  # the full objective then runs to the deadline
         # the exact search's thread explores too, late: the result reports the other's phase
-        hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01}, report=False)
+        hm.explore(time.perf_counter() + 3, stalls, report=False)
         assert hm.phase["cycles"] == 1
         hm.phase = {}
-        hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01}, report=False)
+        hm.explore(time.perf_counter() + 3, stalls, report=False)
         assert hm.phase == {}
+
+
+def night_shortfall(path: Path) -> int:
+    """Nights needed over the horizon less the most nights the staff may work, read
+    straight from a Curtois file (staff MaxShifts N=..., cover rows of shift N)."""
+    section, caps, needed = "", 0, 0
+    for line in path.read_text().splitlines():
+        if line.startswith("SECTION_"):
+            section = line.strip()
+        elif line and not line.startswith("#") and section == "SECTION_STAFF":
+            caps += int(dict(p.split("=") for p in line.split(",")[1].split("|"))["N"])
+        elif line and not line.startswith("#") and section == "SECTION_COVER":
+            day, shift, need = line.split(",")[:3]
+            needed += int(need) if shift == "N" else 0
+    return needed - caps
+
+
+def test_the_dominant_tiers_floor_is_its_lp_bound():
+    # Instance8: the staff's night caps sum to 74 of the 86 nights needed, and nothing else
+    # need go uncovered, so the cover tier's least (LP and integer alike) is 12 x 100
+    path = CURTOIS / "Instance8.txt"
+    assert night_shortfall(path) == 12
+    with highs_model(service.import_curtois(path)) as (b, hm):
+        dominant = sys.modules[type(hm).__module__].dominant_costs(hm.cost)
+        floor = hm.tier_floor(dominant, time.perf_counter() + 60)
+        assert floor == pytest.approx(100 * night_shortfall(path), abs=1e-6)
+        # worked out once: a second ask, even with no time left, gets the same answer
+        assert hm.tier_floor(dominant, time.perf_counter()) == floor
+
+
+def test_the_tier_floor_decides_whether_a_tier_phase_runs_and_when_it_stalls():
+    with highs_model(curtois_with_cover_weight(100)) as (b, hm):
+        assert hm.construct(time.perf_counter() + 30, {})
+        dominant = sys.modules[type(hm).__module__].dominant_costs(hm.cost)
+        at = float(dominant @ hm.best.values) + hm.offset  # the tier's value of the roster
+        calls = []
+        improve = hm.improve
+
+        def recording(deadline, options, stop=lambda: False, cost=None, start=None):
+            calls.append((cost is not None, options.get("stall_seconds"), options.get("until")))
+            return improve(deadline, options, stop, cost=cost, start=start)
+
+        hm.improve = recording
+        # at the floor: no tier phase, the full objective runs to the deadline, unstalled
+        hm.tier_floor = lambda tier, deadline: at
+        hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01, "full_stall": 0.01})
+        assert calls == [(False, None, None)]
+        assert hm.phase["rounds"] == 0 and hm.phase["floor"] == at
+        # a unit (100) above it: the tier phase runs first, ending only at the floor or at
+        # its share of the time, not on a stall
+        calls.clear()
+        hm.phase = {}
+        at = float(dominant @ hm.best.values) + hm.offset  # the full objective may have moved it
+        hm.tier_floor = lambda tier, deadline: at - 100
+        hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01, "full_stall": 0.01})
+        assert calls[0] == (True, None, pytest.approx(at - 1e-6))
+        assert hm.phase["floor"] == at - 100 and hm.phase["rounds"] > 0
+        # without the floor, the tier phase ends on a stall as before
+        calls.clear()
+        hm.explore(
+            time.perf_counter() + 3, {"tier_stall": 0.01, "full_stall": 0.01, "tier_floor": False}
+        )
+        assert calls[0][0] and calls[0][1] == 2.0 and calls[0][2] is None
