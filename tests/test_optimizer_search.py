@@ -462,6 +462,9 @@ def test_the_dominant_tiers_floor_is_its_lp_bound():
     assert night_shortfall(path) == 12
     with highs_model(service.import_curtois(path)) as (b, hm):
         dominant = sys.modules[type(hm).__module__].dominant_costs(hm.cost)
+        # while one thread works it out, the other goes on without it rather than wait
+        with hm._tier_floor_lock:
+            assert hm.tier_floor(dominant, time.perf_counter() + 60) is None
         floor = hm.tier_floor(dominant, time.perf_counter() + 60)
         assert floor == pytest.approx(100 * night_shortfall(path), abs=1e-6)
         # worked out once: a second ask, even with no time left, gets the same answer
@@ -473,11 +476,17 @@ def test_the_tier_floor_decides_whether_a_tier_phase_runs_and_when_it_stalls():
         assert hm.construct(time.perf_counter() + 30, {})
         dominant = sys.modules[type(hm).__module__].dominant_costs(hm.cost)
         at = float(dominant @ hm.best.values) + hm.offset  # the tier's value of the roster
-        calls = []
+        calls, stops = [], []
         improve = hm.improve
 
         def recording(deadline, options, stop=lambda: False, cost=None, start=None):
             calls.append((cost is not None, options.get("stall_seconds"), options.get("until")))
+            if cost is not None:  # does the phase stop once the shared best is at the floor?
+                real = hm.best.values
+                hm.best.values = np.where(cost > 0, 0.0, real)  # nothing paid on the tier
+                stops.append(stop())
+                hm.best.values = real
+                stops.append(stop())
             return improve(deadline, options, stop, cost=cost, start=start)
 
         hm.improve = recording
@@ -495,9 +504,12 @@ def test_the_tier_floor_decides_whether_a_tier_phase_runs_and_when_it_stalls():
         hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01, "full_stall": 0.01})
         assert calls[0] == (True, None, pytest.approx(at - 1e-6))
         assert hm.phase["floor"] == at - 100 and hm.phase["rounds"] > 0
+        # and it stops once the shared best roster (the other thread's, say) is at the floor
+        assert stops[:2] == [True, False]
         # without the floor, the tier phase ends on a stall as before
         calls.clear()
         hm.explore(
             time.perf_counter() + 3, {"tier_stall": 0.01, "full_stall": 0.01, "tier_floor": False}
         )
         assert calls[0][0] and calls[0][1] == 2.0 and calls[0][2] is None
+        assert stops[-2:] == [False, False]
