@@ -513,3 +513,75 @@ def test_the_tier_floor_decides_whether_a_tier_phase_runs_and_when_it_stalls():
         )
         assert calls[0][0] and calls[0][1] == 2.0 and calls[0][2] is None
         assert stops[-2:] == [False, False]
+
+
+# two days, a and b, one on the day shift each day (an uncovered one costs 100); a asks for
+# day 0 off and b for day 1 (1 each): cover is the dominant tier, and only a on day 1 and b
+# on day 0 meet every request as well
+COVER_AND_REQUESTS = make_spec(
+    "horizon: {start: 2024-01-01, days: 2}\n"
+    "staff: [{id: a, skills: [RN]}, {id: b, skills: [RN]}]\n"
+    "constraints: [{kind: cover, shift: D, preferred: 1, under_weight: 100},"
+    " {kind: shift_request, staff: a, day: 0, on: false, weight: 1},"
+    " {kind: shift_request, staff: b, day: 1, on: false, weight: 1}]"
+)
+
+
+@contextlib.contextmanager
+def search_from(spec, schedules: dict):
+    """The generated search of `spec` with the roster `schedules` (staff index -> shift
+    index per day, -1 off) as its best: (HighsModel, dominant tier's costs)."""
+    with generated(spec, "optimizer.model") as model:
+        b = model.build(spec.model_dump(mode="json"))
+        hm = model.HighsModel(b.m, {"threads": 1}, b.network)
+        values = hm.from_schedules(model.ColumnGeneration(b.D), schedules)
+        assert values is not None and hm.best.offer(values, "start")
+        yield hm, sys.modules[type(hm).__module__].dominant_costs(hm.cost)
+
+
+def test_polishing_a_tier_roster_puts_its_requests_right_and_holds_the_tier():
+    # a on the day shift both days: cover met (0 on the tier), a's request missed (1)
+    with search_from(COVER_AND_REQUESTS, {0: [0, 0], 1: [-1, -1]}) as (hm, tier):
+        values = hm.best.values
+        assert hm.best.objective == 1 and float(tier @ values) + hm.offset == 0
+        cols, rows = hm.neighbourhood(hm.x_cols)  # every cell free
+        h = hm._highs(0, model=False)
+        polished = hm.polish(h, [], cols, rows, values, tier, 10.0)
+        assert polished is not None and hm.best.score(polished) == 0
+        assert float(tier @ polished) + hm.offset == 0 and rows_hold(hm, polished)
+        on = {k for k, v in zip(hm.x_keys, polished[hm.x_cols], strict=True) if v > 0.5}
+        assert {(s, d) for s, d, _ in on} == {("a", 1), ("b", 0)}
+        # nothing better there: None, the roster kept
+        assert hm.polish(h, [], cols, rows, polished, tier, 10.0) is None
+
+
+@pytest.mark.parametrize(
+    "until, seconds, polished",
+    [(99.5, 5.0, True), (None, 5.0, True), (-1.0, 5.0, False), (99.5, 0.0, False)],
+)
+def test_a_tier_round_that_reaches_the_floor_is_polished_on_the_full_objective(
+    until, seconds, polished
+):
+    # from a on day 0 alone (day 1 uncovered: 100 on the tier, 101 in all), a tier round
+    # reaches the tier's floor (0) with the first roster HiGHS finds, a on day 1 too (1 in
+    # all); polished, the roster meets the requests as well (0). Polished: the move that
+    # reaches `until`, or every move when the floor is not known (None); not one that
+    # stays above it (-1: never reached), nor any with `polish_seconds` 0
+    with search_from(COVER_AND_REQUESTS, {0: [0, -1], 1: [-1, -1]}) as (hm, tier):
+        assert hm.best.objective == 101
+        options = {
+            "lns_kinds": ["days"],
+            "until": until,
+            "stall_seconds": 1.0,
+            "polish_seconds": seconds,
+        }
+        stats = hm.improve(time.perf_counter() + 5, options, cost=tier)
+        assert stats.reached == 0
+        # the polished roster is shared with the other thread (without `until` the phase
+        # goes on along its plateau, whose rosters are not)
+        if polished:
+            assert stats.improvements["polish"] == 1 and hm.best.objective == 0
+        else:
+            assert "polish" not in stats.improvements and hm.best.objective > 0
+        if until == 99.5:  # ends at the floor: the roster handed back is that one
+            assert hm.best.score(stats.roster) == hm.best.objective
