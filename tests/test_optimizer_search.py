@@ -563,8 +563,8 @@ def test_a_tier_round_that_reaches_the_floor_is_polished_on_the_full_objective(
     until, seconds, polished
 ):
     # from a on day 0 alone (day 1 uncovered: 100 on the tier, 101 in all), a tier round
-    # reaches the tier's floor (0) with the first roster HiGHS finds, a on day 1 too (1 in
-    # all); polished, the roster meets the requests as well (0). Polished: the move that
+    # reaches the tier's floor (0) with the first roster HiGHS finds, which misses a request
+    # here; polished, the roster meets the requests as well (0). Polished: the move that
     # reaches `until`, or every move when the floor is not known (None); not one that
     # stays above it (-1: never reached), nor any with `polish_seconds` 0
     with search_from(COVER_AND_REQUESTS, {0: [0, -1], 1: [-1, -1]}) as (hm, tier):
