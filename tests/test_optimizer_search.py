@@ -402,9 +402,9 @@ def test_a_tier_paid_off_the_roster_frees_everybody_over_days():
         calls = []
         improve = hm.improve
 
-        def recording(deadline, options, stop=lambda: False, cost=None, start=None):
+        def recording(deadline, options, stop=lambda: False, cost=None, **more):
             calls.append((cost is not None, options.get("lns_kinds")))
-            return improve(deadline, options, stop, cost=cost, start=start)
+            return improve(deadline, options, stop, cost=cost, **more)
 
         hm.improve = recording
         hm.explore(
@@ -479,7 +479,7 @@ def test_the_tier_floor_decides_whether_a_tier_phase_runs_and_when_it_stalls():
         calls, stops = [], []
         improve = hm.improve
 
-        def recording(deadline, options, stop=lambda: False, cost=None, start=None):
+        def recording(deadline, options, stop=lambda: False, cost=None, **more):
             calls.append((cost is not None, options.get("stall_seconds"), options.get("until")))
             if cost is not None:  # does the phase stop once the shared best is at the floor?
                 real = hm.best.values
@@ -487,7 +487,7 @@ def test_the_tier_floor_decides_whether_a_tier_phase_runs_and_when_it_stalls():
                 stops.append(stop())
                 hm.best.values = real
                 stops.append(stop())
-            return improve(deadline, options, stop, cost=cost, start=start)
+            return improve(deadline, options, stop, cost=cost, **more)
 
         hm.improve = recording
         # at the floor: no tier phase, the full objective runs to the deadline, unstalled
@@ -585,3 +585,109 @@ def test_a_tier_round_that_reaches_the_floor_is_polished_on_the_full_objective(
             assert "polish" not in stats.improvements and hm.best.objective > 0
         if until == 99.5:  # ends at the floor: the roster handed back is that one
             assert hm.best.score(stats.roster) == hm.best.objective
+
+
+def scripted_rounds(hm, solver):
+    """Rounds that find nothing and close at once, recording what each was asked: the
+    kind and size of its neighbourhood, the objective it starts from and its seconds."""
+    asked = []
+    free_cells = hm.free_cells
+
+    def recording_cells(kind, size, rng, aim=(-1, -1), other_day=-1):
+        asked.append({"kind": kind, "size": size})
+        return free_cells(kind, size, rng, aim, other_day)
+
+    def nothing_better(h, found, cols, rows, values, cost, objective, seconds):
+        asked[-1].update(objective=objective, seconds=seconds)
+        return [], solver.MS.kInfeasible
+
+    hm.free_cells, hm.resolve = recording_cells, nothing_better
+    return asked
+
+
+def test_a_tier_phase_goes_on_from_the_furthest_tier_phase():
+    # the two threads' tier phases share their best roster on the tier: one ahead of it
+    # offers it its improving rosters, one behind it starts its next round from it
+    with highs_model(curtois_with_cover_weight(100)) as (b, hm):
+        solver = sys.modules[type(hm).__module__]
+        assert hm.construct(time.perf_counter() + 30, {})
+        dominant = solver.dominant_costs(hm.cost)
+        built = hm.best.values.copy()
+        behind = solver.penalty(dominant, hm.offset, built)
+        lead = hm.shared_tier_best(dominant)
+        assert hm.shared_tier_best(dominant) is lead and hm.tier_best is lead  # made once
+        hm.improve(time.perf_counter() + 3, {}, cost=dominant, lead=lead)
+        ahead = lead.objective
+        assert ahead is not None and ahead < behind - 1e-6
+        asked = scripted_rounds(hm, solver)
+        stats = hm.improve(time.perf_counter() + 0.5, {}, cost=dominant, start=built, lead=lead)
+        assert asked and all(r["objective"] == pytest.approx(ahead) for r in asked)
+        assert stats.reached == pytest.approx(ahead)
+        # without a lead it keeps to its own roster
+        asked.clear()
+        stats = hm.improve(time.perf_counter() + 0.5, {}, cost=dominant, start=built)
+        assert asked and all(r["objective"] == pytest.approx(behind) for r in asked)
+        assert stats.reached == pytest.approx(behind)
+
+
+def test_one_unit_above_the_floor_every_tier_round_is_a_pair_of_fixed_windows():
+    with highs_model(curtois_with_cover_weight(100)) as (b, hm):
+        solver = sys.modules[type(hm).__module__]
+        assert hm.construct(time.perf_counter() + 30, {})
+        dominant = solver.dominant_costs(hm.cost)
+        at = solver.penalty(dominant, hm.offset, hm.best.values)
+        asked = scripted_rounds(hm, solver)
+        kinds = {"lns_kinds": ("days", "pair")}
+
+        def rounds(n: int, options: dict, cost=dominant) -> None:
+            asked.clear()
+            hm.improve(time.perf_counter() + 20, options, lambda: len(asked) >= n, cost=cost)
+
+        # below `last_unit_below`: pairs of windows a quarter of the horizon each, 5 s
+        rounds(6, {**kinds, "last_unit_below": at + 1})
+        assert len(asked) == 6
+        assert {(r["kind"], r["size"]) for r in asked} == {("pair", hm.horizon // 4)}
+        assert all(r["seconds"] == pytest.approx(5.0, abs=0.1) for r in asked)
+        # the window and the time are options
+        last = {**kinds, "last_unit_below": at + 1, "last_unit_window": 0.5, "last_unit_seconds": 2}
+        rounds(3, last)
+        assert {(r["kind"], r["size"], r["seconds"]) for r in asked} == {
+            ("pair", hm.horizon // 2, 2.0)
+        }
+        # above it, and on the full objective whatever it says, the kinds take turns and
+        # their sizes grow as rounds close at once, in a round's usual second
+        for options, cost in (({**kinds, "last_unit_below": at - 1}, dominant), (last, None)):
+            rounds(4, options, cost)
+            assert [r["kind"] for r in asked] == ["days", "pair", "days", "pair"]
+            assert asked[2]["size"] == asked[0]["size"] + 1 and asked[0]["seconds"] == 1.0
+
+
+def test_a_tier_phase_is_told_its_last_unit_and_its_lead():
+    with highs_model(curtois_with_cover_weight(100)) as (b, hm):
+        solver = sys.modules[type(hm).__module__]
+        assert hm.construct(time.perf_counter() + 30, {})
+        dominant = solver.dominant_costs(hm.cost)
+        calls = []
+        improve = hm.improve
+
+        def recording(deadline, options, stop=lambda: False, cost=None, start=None, lead=None):
+            if cost is not None:
+                calls.append((options.get("last_unit_below"), lead))
+            return improve(deadline, options, stop, cost=cost, start=start, lead=lead)
+
+        hm.improve = recording
+        quick = {"full_stall": 0.01, "tier_share": 0.2, "open_share": 0.2}
+        for options, told in (({}, True), ({"last_unit": False, "tier_follow": False}, False)):
+            calls.clear()
+            at = solver.penalty(dominant, hm.offset, hm.best.values)
+            hm.tier_floor = lambda tier, deadline, at=at: at - 100  # one unit below the roster
+            hm.explore(time.perf_counter() + 3, {**quick, **options})
+            last, lead = calls[0]
+            if told:
+                assert last == pytest.approx(at + 100 - 1e-6) and lead is hm.tier_best is not None
+            else:
+                assert last is None and lead is None
+        # without the floor, no last unit
+        calls.clear()
+        hm.explore(time.perf_counter() + 3, {**quick, "tier_floor": False})
+        assert calls[0] == (None, hm.tier_best)
