@@ -587,6 +587,37 @@ def test_a_tier_round_that_reaches_the_floor_is_polished_on_the_full_objective(
             assert hm.best.score(stats.roster) == hm.best.objective
 
 
+def test_the_floor_roster_is_shared_before_it_is_polished():
+    # at the floor the other thread's tier phase ends (`explore` stops it once the best
+    # roster is there) and its full-objective search starts from that roster: it does not
+    # wait for the polish, which runs on even though this phase's stop now says so too
+    with search_from(COVER_AND_REQUESTS, {0: [0, -1], 1: [-1, -1]}) as (hm, tier):
+        seen = []
+        polish = hm.polish
+
+        def recording_polish(*args):
+            seen.append((hm.best.objective, hm.tier_best.objective))
+            return polish(*args)
+
+        hm.polish = recording_polish
+        options = {
+            "lns_kinds": ["days"],
+            "until": 99.5,
+            "stall_seconds": 1.0,
+            "polish_seconds": 5.0,
+        }
+
+        def at_floor():
+            return float(tier @ hm.best.values) + hm.offset < 99.5
+
+        stats = hm.improve(time.perf_counter() + 5, options, at_floor, cost=tier, lead=hm.tier_best)
+        # shared unpolished (the tier at 0, requests missed: HiGHS's first roster there),
+        # then polished
+        [(shared_objective, shared_tier)] = seen
+        assert shared_tier == 0 and 0 < shared_objective < 101
+        assert stats.improvements["polish"] == 1 and hm.best.objective == 0
+
+
 def scripted_rounds(hm, solver):
     """Rounds that find nothing and close at once, recording what each was asked: the
     kind and size of its neighbourhood, the objective it starts from and its seconds."""
