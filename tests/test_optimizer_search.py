@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import random
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from .optimizer_helpers import generated, make_spec, solve_in_process
 from .test_optimizer_kinds import ONE_DAY, TWO_STAFF
 
 CURTOIS = Path(__file__).resolve().parents[1] / "scenarios" / "curtois"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def checked(spec, result: OptimizerResult) -> None:
@@ -587,6 +589,26 @@ def test_a_tier_round_that_reaches_the_floor_is_polished_on_the_full_objective(
             assert hm.best.score(stats.roster) == hm.best.objective
 
 
+def test_a_sub_problem_ends_in_its_time_limit_where_highs_restart_looped():
+    # one round of Curtois Instance8 (ten staff freed from a roster 1326, HiGHS random seed
+    # 26, 1.7 s): with a restart, HiGHS 1.16's presolve ran on past the time limit and the
+    # run never returned. A sub-problem's HiGHS restarts no more, and ends in time
+    round_ = np.load(DATA / "highs_restart_hang.npz")
+    with search_from(COVER_AND_REQUESTS, {0: [0, 0], 1: [-1, -1]}) as (hm, _):
+        h = hm._highs(26, model=False)
+        h.setOptionValue("mip_rel_gap", 1e-6)
+        h.readModel(str(DATA / "highs_restart_hang.mps.gz"))
+        n = h.getNumCol()
+        h.setSolution(n, np.arange(n, dtype=np.int32), round_["start"])
+        h.setOptionValue("objective_bound", float(round_["objective_bound"]))
+        h.setOptionValue("time_limit", float(round_["time_limit"]))
+        ended = threading.Event()
+        # a thread of its own: a HiGHS that loops cannot be stopped, only left behind
+        threading.Thread(target=lambda: (h.run(), ended.set()), daemon=True).start()
+        assert ended.wait(20), "HiGHS ran on far past its time limit"
+        assert h.getInfo().primal_solution_status == 2  # a roster, at least the start
+
+
 def test_the_floor_roster_is_shared_before_it_is_polished():
     # at the floor the other thread's tier phase ends (`explore` stops it once the best
     # roster is there) and its full-objective search starts from that roster: it does not
@@ -691,6 +713,32 @@ def test_one_unit_above_the_floor_every_tier_round_is_a_pair_of_fixed_windows():
             rounds(4, options, cost)
             assert [r["kind"] for r in asked] == ["days", "pair", "days", "pair"]
             assert asked[2]["size"] == asked[0]["size"] + 1 and asked[0]["seconds"] == 1.0
+
+
+def test_the_full_objective_frees_two_windows_apart_when_the_tier_does():
+    # cover's tier is paid off the roster cells: its phases free days and pairs of windows,
+    # and so do the full objective's rounds (the usual three kinds and "pair"); kinds asked
+    # for (`lns_kinds`) are kept, and a tier without pairs leaves the usual ones (None)
+    with highs_model(curtois_with_cover_weight(100)) as (b, hm):
+        assert hm.construct(time.perf_counter() + 30, {})
+        asked = []
+        improve = hm.improve
+
+        def recording(deadline, options, stop=lambda: False, cost=None, start=None, lead=None):
+            if cost is None:
+                asked.append(options.get("lns_kinds"))
+            return improve(deadline, options, stop, cost=cost, start=start, lead=lead)
+
+        hm.improve = recording
+        quick = {"full_stall": 0.01, "tier_share": 0.2, "open_share": 0.2}
+        for options, kinds in (
+            ({}, ("staff", "days", "block", "pair")),
+            ({"lns_kinds": ["staff"]}, ["staff"]),
+            ({"tier_kinds": ["days"]}, None),
+        ):
+            asked.clear()
+            hm.explore(time.perf_counter() + 3, {**quick, **options})
+            assert asked and all(k == kinds for k in asked)
 
 
 def test_a_tier_phase_is_told_its_last_unit_and_its_lead():
