@@ -592,10 +592,24 @@ def test_a_tier_round_that_reaches_the_floor_is_polished_on_the_full_objective(
 def test_a_sub_problem_ends_in_its_time_limit_where_highs_restart_looped():
     # one round of Curtois Instance8 (ten staff freed from a roster 1326, HiGHS random seed
     # 26, 1.7 s): with a restart, HiGHS 1.16's presolve ran on past the time limit and the
-    # run never returned. A sub-problem's HiGHS restarts no more, and ends in time
+    # run never returned. The full objective's rounds (and polish) restart no more, and
+    # such a round ends in time; the tier's rounds keep restarts
     round_ = np.load(DATA / "highs_restart_hang.npz")
-    with search_from(COVER_AND_REQUESTS, {0: [0, 0], 1: [-1, -1]}) as (hm, _):
-        h = hm._highs(26, model=False)
+    with search_from(COVER_AND_REQUESTS, {0: [0, 0], 1: [-1, -1]}) as (hm, tier):
+        asked = []
+        highs = hm._highs
+
+        def recording(seed, model=True, restart=True):
+            asked.append(restart)
+            return highs(seed, model, restart)
+
+        hm._highs = recording
+        hm.improve(time.perf_counter() + 0.5, {"stall_seconds": 0.2})
+        assert asked == [False]
+        asked.clear()
+        hm.improve(time.perf_counter() + 0.5, {"stall_seconds": 0.2}, cost=tier)
+        assert asked == [True, False]  # the rounds', the polish's
+        h = highs(26, model=False, restart=False)
         h.setOptionValue("mip_rel_gap", 1e-6)
         h.readModel(str(DATA / "highs_restart_hang.mps.gz"))
         n = h.getNumCol()
