@@ -392,8 +392,8 @@ def test_the_dominant_tier_phase_shares_rosters_that_beat_the_best():
 def test_a_tier_paid_off_the_roster_frees_everybody_over_days():
     # Instance4's dominant tier (an uncovered shift 100) is paid by cover's slacks, which
     # hold everybody on a day: its phases free everybody over a window of days or two
-    # windows apart, the full objective's the usual kinds; a tier with a cost on a roster
-    # cell keeps the usual kinds too
+    # windows apart, the full objective's the usual kinds and two windows apart; a tier
+    # with a cost on a roster cell keeps the usual kinds
     with highs_model(curtois_with_cover_weight(100)) as (b, hm):
         dominant = sys.modules[type(hm).__module__].dominant_costs(hm.cost)
         assert hm.tier_kinds(dominant) == ("days", "pair")
@@ -414,7 +414,8 @@ def test_a_tier_paid_off_the_roster_frees_everybody_over_days():
         )
         tier_calls = [kinds for tiered, kinds in calls if tiered]
         assert tier_calls == [("days", "pair")] * hm.phase["cycles"]
-        assert all(kinds is None for tiered, kinds in calls if not tiered)
+        full = ("staff", "days", "block", "pair")
+        assert all(kinds == full for tiered, kinds in calls if not tiered)
         assert hm.phase["kinds"] == ["days", "pair"] and rows_hold(hm, hm.best.values)
         calls.clear()
         hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01, "tier_kinds": ["staff"]})
