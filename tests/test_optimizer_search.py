@@ -417,9 +417,17 @@ def test_a_tier_paid_off_the_roster_frees_everybody_over_days():
         full = ("staff", "days", "block", "pair")
         assert all(kinds == full for tiered, kinds in calls if not tiered)
         assert hm.phase["kinds"] == ["days", "pair"] and rows_hold(hm, hm.best.values)
-        calls.clear()
-        hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01, "tier_kinds": ["staff"]})
-        assert calls[0] == (True, ["staff"])
+        # a tier without pairs leaves the full objective the usual kinds (None); kinds
+        # asked for (`lns_kinds`) are kept
+        for options, tier_kinds, kinds in (
+            ({"tier_kinds": ["staff"]}, ["staff"], None),
+            ({"lns_kinds": ["staff"]}, ("days", "pair"), ["staff"]),
+        ):
+            calls.clear()
+            hm.explore(time.perf_counter() + 3, {"tier_stall": 0.01, "full_stall": 0.01, **options})
+            assert calls[0] == (True, tier_kinds)
+            assert any(not tiered for tiered, _ in calls)
+            assert all(k == kinds for tiered, k in calls if not tiered)
 
 
 def test_the_dominant_tier_takes_over_again_when_the_full_objective_stalls():
@@ -728,32 +736,6 @@ def test_one_unit_above_the_floor_every_tier_round_is_a_pair_of_fixed_windows():
             rounds(4, options, cost)
             assert [r["kind"] for r in asked] == ["days", "pair", "days", "pair"]
             assert asked[2]["size"] == asked[0]["size"] + 1 and asked[0]["seconds"] == 1.0
-
-
-def test_the_full_objective_frees_two_windows_apart_when_the_tier_does():
-    # cover's tier is paid off the roster cells: its phases free days and pairs of windows,
-    # and so do the full objective's rounds (the usual three kinds and "pair"); kinds asked
-    # for (`lns_kinds`) are kept, and a tier without pairs leaves the usual ones (None)
-    with highs_model(curtois_with_cover_weight(100)) as (b, hm):
-        assert hm.construct(time.perf_counter() + 30, {})
-        asked = []
-        improve = hm.improve
-
-        def recording(deadline, options, stop=lambda: False, cost=None, start=None, lead=None):
-            if cost is None:
-                asked.append(options.get("lns_kinds"))
-            return improve(deadline, options, stop, cost=cost, start=start, lead=lead)
-
-        hm.improve = recording
-        quick = {"full_stall": 0.01, "tier_share": 0.2, "open_share": 0.2}
-        for options, kinds in (
-            ({}, ("staff", "days", "block", "pair")),
-            ({"lns_kinds": ["staff"]}, ["staff"]),
-            ({"tier_kinds": ["days"]}, None),
-        ):
-            asked.clear()
-            hm.explore(time.perf_counter() + 3, {**quick, **options})
-            assert asked and all(k == kinds for k in asked)
 
 
 def test_a_tier_phase_is_told_its_last_unit_and_its_lead():
