@@ -54,6 +54,25 @@ def test_solve_writes_roster_and_contract_json(solved_instance1):
     assert rows[0]["date"] == "2024-01-01" and rows[0]["weekday"] == "Mon"
 
 
+def test_solve_shows_the_optimizers_warnings(monkeypatch, tmp_path):
+    # e.g. a search left inside HiGHS past its time limit: the roster stands, the user is told
+    from alchemist import service
+
+    solve_spec = service.solve_spec
+
+    def warned(*args, **kwargs):
+        report = solve_spec(*args, **kwargs)
+        report.result.warnings.append("the search was stopped past its time limit")
+        return report
+
+    monkeypatch.setattr(service, "solve_spec", warned)
+    res = invoke("solve", INSTANCE1, "--time-limit", 30, "--json", tmp_path / "r.json")
+    assert res.exit_code == 0, res.output
+    assert "Warning: the search was stopped past its time limit" in res.output
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["warnings"] == ["the search was stopped past its time limit"]
+
+
 def test_check_accepts_the_solved_roster(solved_instance1):
     _, roster, _ = solved_instance1
     res = invoke("check", INSTANCE1, roster)

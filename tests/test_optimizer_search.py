@@ -6,7 +6,9 @@ trusted checker finds no hard violation and the same objective."""
 from __future__ import annotations
 
 import contextlib
+import json
 import random
+import subprocess
 import sys
 import threading
 import time
@@ -18,6 +20,7 @@ import pytest
 
 from alchemist import service
 from alchemist.check import check
+from alchemist.coders import TemplateCoder
 from alchemist.optimize.schemas import OptimizerOptions, OptimizerResult
 from alchemist.spec import spec_from_dict
 
@@ -630,6 +633,82 @@ def test_a_sub_problem_ends_in_its_time_limit_where_highs_restart_looped():
         threading.Thread(target=lambda: (h.run(), ended.set()), daemon=True).start()
         assert ended.wait(20), "HiGHS ran on far past its time limit"
         assert h.getInfo().primal_solution_status == 2  # a roster, at least the start
+
+
+def test_a_search_stuck_past_its_time_limit_gives_the_best_roster_it_had():
+    # a HiGHS call that never returns (as above, with restarts) must not cost the roster:
+    # here the exact search finds Instance1's optimum, then hangs until released
+    spec = service.import_curtois(CURTOIS / "Instance1.txt")
+    with generated(spec) as model:
+        solver = sys.modules["optimizer.solver"]
+        run, release = solver.HighsModel.run, threading.Event()
+
+        def run_then_stuck(self, seconds):
+            run(self, seconds)
+            release.wait()
+            raise RuntimeError("released")  # ends the left-behind search
+
+        solver.HighsModel.run = run_then_stuck
+        threading.Timer(30, release.set).start()  # without the guard: a late, failing return
+        began = time.perf_counter()
+        try:
+            out = model.solve(
+                spec.model_dump(mode="json"),
+                {"time_limit": 3, "threads": 1, "mip_gap": 0.0, "overrun_seconds": 1},
+            )
+        finally:
+            release.set()
+        elapsed = time.perf_counter() - began
+    result = OptimizerResult.model_validate(out)
+    assert elapsed < 10, elapsed
+    assert result.status == "feasible" and result.objective == 607
+    assert "time limit" in result.warnings[0]
+    checked(spec, result)
+
+
+@pytest.mark.slow
+def test_the_optimizer_process_exits_with_its_roster_while_highs_still_loops(tmp_path):
+    # the real thing: after its first roster the search enters the round HiGHS loops on
+    # (restarts on), and `python -m optimizer` must still print its result and exit
+    spec = service.import_curtois(CURTOIS / "Instance1.txt")
+    for rel, content in TemplateCoder("optimizer").generate(spec).items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    (tmp_path / "problem.json").write_text(json.dumps(spec.model_dump(mode="json")))
+    options = {"time_limit": 3, "threads": 1, "mip_gap": 0.0, "overrun_seconds": 1}
+    (tmp_path / "options.json").write_text(json.dumps(options))
+    looping = f"""
+import runpy, sys
+import numpy as np
+from optimizer import solver
+run = solver.HighsModel.run
+def run_then_loop(self, seconds):
+    run(self, seconds)
+    round_ = np.load({str(DATA / "highs_restart_hang.npz")!r})
+    h = self._highs(26, model=False, restart=True)
+    h.setOptionValue("mip_rel_gap", 1e-6)
+    h.readModel({str(DATA / "highs_restart_hang.mps.gz")!r})
+    n = h.getNumCol()
+    h.setSolution(n, np.arange(n, dtype=np.int32), round_["start"])
+    h.setOptionValue("objective_bound", float(round_["objective_bound"]))
+    h.setOptionValue("time_limit", float(round_["time_limit"]))
+    h.run()
+    print("HiGHS returned", file=sys.stderr)
+solver.HighsModel.run = run_then_loop
+sys.argv = ["optimizer", "problem.json", "options.json"]
+runpy.run_module("optimizer", run_name="__main__")
+"""
+    began = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-c", looping], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    elapsed = time.perf_counter() - began
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "HiGHS returned" not in run.stderr  # it was still looping when the process ended
+    result = OptimizerResult.model_validate_json(run.stdout.strip().splitlines()[-1])
+    assert result.status == "feasible" and result.objective == 607 and result.warnings
+    assert elapsed < 30, elapsed
 
 
 def test_the_floor_roster_is_shared_before_it_is_polished():

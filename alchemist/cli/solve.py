@@ -80,6 +80,8 @@ def print_solution(report: service.SolveReport) -> None:
                 table.add_row(f"  penalty: {term}", f"{value:g}")
     table.add_row("model build / solve (s)", f"{r.build_seconds:.2f} / {r.solve_seconds:.2f}")
     common.console.print(table)
+    for warning in r.warnings:
+        common.err_console.print(f"[yellow]Warning: {warning}[/]", highlight=False)
 
 
 def check_cmd(

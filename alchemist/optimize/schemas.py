@@ -50,6 +50,7 @@ class OptimizerResult(BaseModel):
     conflicts: list[Conflict] = Field(default_factory=list)
     terms: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
+    warnings: list[str] = Field(default_factory=list)  # the run went wrong, the roster stands
 
     @property
     def has_roster(self) -> bool:
