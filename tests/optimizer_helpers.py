@@ -11,6 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from alchemist.check import check
 from alchemist.coders import TemplateCoder
 from alchemist.optimize.schemas import OptimizerResult
@@ -55,6 +57,22 @@ def generated(spec: ProblemSpec, module: str = "optimizer.model", variant: str |
             sys.path.remove(tmp)
             for name in [m for m in sys.modules if m == "optimizer" or m.startswith("optimizer.")]:
                 del sys.modules[name]
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def looping_round(highs):
+    """`highs` given the Curtois Instance8 round on which HiGHS 1.16's restart presolve
+    loops past its time limit (with random seed 26 and restarts on), ready to run."""
+    round_ = np.load(DATA / "highs_restart_hang.npz")
+    highs.setOptionValue("mip_rel_gap", 1e-6)
+    highs.readModel(str(DATA / "highs_restart_hang.mps.gz"))
+    n = highs.getNumCol()
+    highs.setSolution(n, np.arange(n, dtype=np.int32), round_["start"])
+    highs.setOptionValue("objective_bound", float(round_["objective_bound"]))
+    highs.setOptionValue("time_limit", float(round_["time_limit"]))
+    return highs
 
 
 def solve_in_process(spec: ProblemSpec, variant: str | None = None, **options) -> OptimizerResult:
