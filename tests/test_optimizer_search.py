@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
 import subprocess
 import sys
@@ -731,10 +732,11 @@ def test_the_floor_roster_is_shared_before_it_is_polished():
         assert stats.improvements["polish"] == 1 and hm.best.objective == 0
 
 
-def scripted_rounds(hm, solver):
-    """Rounds that find nothing and close at once, recording what each was asked: the
-    kind and size of its neighbourhood, the objective it starts from and its seconds."""
-    asked = []
+def scripted_rounds(hm, solver, status=None):
+    """Rounds that find nothing and end at once, recording what each was asked: the
+    kind and size of its neighbourhood, the objective it starts from and its seconds.
+    They close (infeasible), or end as `status(n)` says for the n-th round recorded."""
+    asked, status = [], status or (lambda n: solver.MS.kInfeasible)
     free_cells = hm.free_cells
 
     def recording_cells(kind, size, rng, aim=(-1, -1), other_day=-1):
@@ -743,7 +745,7 @@ def scripted_rounds(hm, solver):
 
     def nothing_better(h, found, cols, rows, values, cost, objective, seconds):
         asked[-1].update(objective=objective, seconds=seconds)
-        return [], solver.MS.kInfeasible
+        return [], status(len(asked))
 
     hm.free_cells, hm.resolve = recording_cells, nothing_better
     return asked
@@ -774,13 +776,18 @@ def test_a_tier_phase_goes_on_from_the_furthest_tier_phase():
         assert stats.reached == pytest.approx(behind)
 
 
-def test_one_unit_above_the_floor_every_tier_round_is_a_pair_of_fixed_windows():
+def test_one_unit_above_the_floor_every_tier_round_is_a_pair_of_windows():
     with highs_model(curtois_with_cover_weight(100)) as (b, hm):
         solver = sys.modules[type(hm).__module__]
         assert hm.construct(time.perf_counter() + 30, {})
         dominant = solver.dominant_costs(hm.cost)
         at = solver.penalty(dominant, hm.offset, hm.best.values)
-        asked = scripted_rounds(hm, solver)
+        timed_out_after = [math.inf]  # rounds after this many run out their time
+
+        def status(n: int):
+            return solver.MS.kTimeLimit if n > timed_out_after[0] else solver.MS.kInfeasible
+
+        asked = scripted_rounds(hm, solver, status)
         kinds = {"lns_kinds": ("days", "pair")}
 
         def rounds(n: int, options: dict, cost=dominant) -> None:
@@ -788,10 +795,21 @@ def test_one_unit_above_the_floor_every_tier_round_is_a_pair_of_fixed_windows():
             hm.improve(time.perf_counter() + 20, options, lambda: len(asked) >= n, cost=cost)
 
         # below `last_unit_below`: pairs of windows a quarter of the horizon each, 5 s
+        quarter = hm.horizon // 4
         rounds(6, {**kinds, "last_unit_below": at + 1})
-        assert len(asked) == 6
-        assert {(r["kind"], r["size"]) for r in asked} == {("pair", hm.horizon // 4)}
+        assert [(r["kind"], r["size"]) for r in asked] == [("pair", quarter)] * 6
         assert all(r["seconds"] == pytest.approx(5.0, abs=0.1) for r in asked)
+        # `last_unit_patience` (8) rounds in a row that close at once without gain widen
+        # them by a day, up to `last_unit_widest` (0.35 of the horizon: 9 days of 28)
+        assert int(0.35 * hm.horizon) == quarter + 2
+        rounds(6, {**kinds, "last_unit_below": at + 1, "last_unit_patience": 2})
+        assert [r["size"] for r in asked] == [quarter] * 2 + [quarter + 1] * 2 + [quarter + 2] * 2
+        # rounds that run out their time narrow them again, never below the quarter
+        timed_out_after[0] = 2
+        widest = {"last_unit_widest": 0.3, "last_unit_patience": 1}  # a day wider at most
+        rounds(5, {**kinds, "last_unit_below": at + 1, **widest})
+        assert [r["size"] for r in asked] == [quarter, quarter + 1, quarter + 1, quarter, quarter]
+        timed_out_after[0] = math.inf
         # the window and the time are options
         last = {**kinds, "last_unit_below": at + 1, "last_unit_window": 0.5, "last_unit_seconds": 2}
         rounds(3, last)
