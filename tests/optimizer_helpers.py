@@ -39,15 +39,19 @@ def make_spec(text: str) -> ProblemSpec:
     return spec_from_dict(doc, "fixture")
 
 
+def write_files(files: dict[str, str], root: Path) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+
+
 @contextlib.contextmanager
 def generated(spec: ProblemSpec, module: str = "optimizer.model", variant: str | None = None):
     """Import one module of the optimizer generated for `spec` (removed again on exit)."""
     files = TemplateCoder("optimizer", variant=variant).generate(spec)
     with tempfile.TemporaryDirectory() as tmp:
-        for rel, content in files.items():
-            p = Path(tmp) / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(content)
+        write_files(files, Path(tmp))
         for name in [m for m in sys.modules if m == "optimizer" or m.startswith("optimizer.")]:
             del sys.modules[name]
         sys.path.insert(0, tmp)

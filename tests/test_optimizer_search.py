@@ -25,7 +25,7 @@ from alchemist.coders import TemplateCoder
 from alchemist.optimize.schemas import OptimizerOptions, OptimizerResult
 from alchemist.spec import spec_from_dict
 
-from .optimizer_helpers import generated, looping_round, make_spec, solve_in_process
+from .optimizer_helpers import generated, looping_round, make_spec, solve_in_process, write_files
 from .test_optimizer_kinds import ONE_DAY, TWO_STAFF
 
 CURTOIS = Path(__file__).resolve().parents[1] / "scenarios" / "curtois"
@@ -665,10 +665,7 @@ def test_the_optimizer_process_exits_with_its_roster_while_highs_still_loops(tmp
     # the real thing: after its first rosters the search enters the round HiGHS loops on
     # (restarts on), and `python -m optimizer` must still print its result and exit
     spec = service.import_curtois(CURTOIS / "Instance1.txt")
-    for rel, content in TemplateCoder("optimizer").generate(spec).items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
+    write_files(TemplateCoder("optimizer").generate(spec), tmp_path)
     (tmp_path / "problem.json").write_text(json.dumps(spec.model_dump(mode="json")))
     options = {"time_limit": 3, "threads": 1, "mip_gap": 0.0, "overrun_seconds": 1}
     (tmp_path / "options.json").write_text(json.dumps(options))
@@ -799,8 +796,8 @@ def test_one_unit_above_the_floor_every_tier_round_is_a_pair_of_windows():
         rounds(6, {**kinds, "last_unit_below": at + 1})
         assert [(r["kind"], r["size"]) for r in asked] == [("pair", quarter)] * 6
         assert all(r["seconds"] == pytest.approx(5.0, abs=0.1) for r in asked)
-        # `last_unit_patience` (8) rounds in a row that close at once without gain widen
-        # them by a day, up to `last_unit_widest` (0.35 of the horizon: 9 days of 28)
+        # `last_unit_patience` (8) rounds that close at once without gain widen them by a
+        # day, up to `last_unit_widest` (0.35 of the horizon: 9 days of 28)
         assert int(0.35 * hm.horizon) == quarter + 2
         rounds(6, {**kinds, "last_unit_below": at + 1, "last_unit_patience": 2})
         assert [r["size"] for r in asked] == [quarter] * 2 + [quarter + 1] * 2 + [quarter + 2] * 2
