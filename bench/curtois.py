@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/curtois.py [--time-limit 60] [--threads 2] [--instances 1-12] [--no-cpsat]
 
-Prints one row per instance: best known, our objective (checked by the trusted checker),
+Prints how fast the machine is (`machine.py`), then one row per instance: best known, our objective (checked by the trusted checker),
 gap %, model build and solve seconds, the same for OR-Tools CP-SAT, and the goal verdicts
 (optimal on 1-6, within 2% on 7-12, build time below solve time).
 """
@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alchemist import service  # noqa: E402
 from alchemist.check import check  # noqa: E402
 from alchemist.optimize.schemas import OptimizerOptions  # noqa: E402
+from machine import describe, reference  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "scenarios" / "curtois"
 BEST_KNOWN = {1: 607, 2: 828, 3: 1001, 4: 1716, 5: 1143, 6: 1950, 7: 1056, 8: 1308, 9: 439, 10: 4631, 11: 3443, 12: 4040,
@@ -62,6 +63,8 @@ def main() -> None:
     ap.add_argument("--no-cpsat", action="store_true", help="skip the OR-Tools CP-SAT column")
     args = ap.parse_args()
     console = Console()
+    # results at a fixed time limit depend on the machine: say how fast this one is
+    console.print(describe(reference()))
     table = Table(title=f"Curtois & Qu, time limit {args.time_limit:g} s, {args.threads} threads")
     for col in ("instance", "best known", "ours", "status", "gap %", "build s", "solve s", "checker", "CP-SAT", "CP-SAT gap %", "CP-SAT s"):  # fmt: skip
         table.add_column(col, justify="right")

@@ -358,6 +358,26 @@ def test_a_first_pricing_pass_too_slow_to_repeat_is_cut_short():
     assert len(cg.columns) == 1
 
 
+def test_staff_whose_caps_came_in_one_after_the_other_are_priced_together_again():
+    # two nurses under the same rules, priced at once; duals that pay for nights make both
+    # break the nights' cap, one after the other. Once it is in both states they share a
+    # layout again, so one pricer (and one pass of numpy calls) serves them both
+    spec = make_spec(CAPPED_WEEK + "staff:\n  - {id: a, skills: [RN]}\n  - {id: b, skills: [RN]}\n")
+    with generated(spec, "optimizer.columns") as columns:
+        from optimizer.data import Data
+
+        cg = columns.ColumnGeneration(Data(spec.model_dump(mode="json")))
+    assert [members for _, members in cg.batches] == [[0, 1]]
+    night = cg.shifts.index("N")
+    dual = np.zeros((cg.H, cg.T))
+    dual[:, night] = 20.0
+    found = dict(cg.cheapest(dual))
+    assert cg.capped == [{night}, {night}]
+    assert [members for _, members in cg.batches] == [[0, 1]]
+    for value, schedule in found.values():
+        assert schedule.count(night) == 2 and value == pytest.approx(-40.0)  # two nights, no more
+
+
 def test_staff_with_few_rules_are_priced_too():
     # no hours limits, no minimum blocks: the pricing state's defaults (a whole week's
     # minutes, blocks of any length) must hold; two staff, one wanting Sunday off: b works
