@@ -19,10 +19,11 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine import describe, reference  # noqa: E402
+
 from alchemist import service  # noqa: E402
 from alchemist.check import check  # noqa: E402
 from alchemist.optimize.schemas import OptimizerOptions  # noqa: E402
-from machine import describe, reference  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "scenarios" / "curtois"
 BEST_KNOWN = {1: 607, 2: 828, 3: 1001, 4: 1716, 5: 1143, 6: 1950, 7: 1056, 8: 1308, 9: 439, 10: 4631, 11: 3443, 12: 4040,
