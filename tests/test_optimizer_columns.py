@@ -321,20 +321,26 @@ def test_a_roster_seeds_the_master_with_its_own_schedules():
     assert highs.seed_columns(cg, highs.best.values) == 0  # known columns are not added twice
 
 
+def slowed_pricing(cg, seconds: float) -> None:
+    """Every pricing pass of `cg` after the first made `seconds` slower."""
+    fast = cg.cheapest
+
+    def slowed(dual):
+        if np.any(dual):  # not the first pass (`start`, all duals zero)
+            time.sleep(seconds)
+        yield from fast(dual)
+
+    cg.cheapest = slowed
+
+
 def test_pricing_that_slows_down_is_given_up_after_five_passes():
-    # Instance5 with every pass after the first made 0.3 s slower: first pass fast, then a
-    # pace (0.3 s x 40 passes) beyond the 10 s share; it stops at the fifth pass, offers no
-    # roster and leaves no support, rather than spending the share on an unfinished LP
+    # Instance5 with every pass after the first made 0.5 s slower: first pass fast, then a
+    # pace (0.5 s x 40 passes) beyond the 10 s share with half again to spare; it stops at
+    # the fifth pass, offers no roster and leaves no support, rather than spending the
+    # share on an unfinished LP
     spec = instance(5)
     with search_and_master(spec) as (highs, cg):
-        fast = cg.cheapest
-
-        def slowed(dual):
-            if np.any(dual):  # not the first pass (`start`, all duals zero)
-                time.sleep(0.3)
-            yield from fast(dual)
-
-        cg.cheapest = slowed
+        slowed_pricing(cg, 0.5)
         began = time.perf_counter()
         offered = highs.generate_columns(cg, began + 20, {"columns_share": 0.5})
         took = time.perf_counter() - began
@@ -342,6 +348,16 @@ def test_pricing_that_slows_down_is_given_up_after_five_passes():
     assert not offered and report["used"] is False and "too slow" in report["reason"]
     assert report["iterations"] == 5 and took < 5
     assert highs.support_cells is None and highs.best.values is None
+
+
+def test_pricing_a_little_slower_than_its_pace_goes_on_past_the_fifth_pass():
+    # 0.3 s more a pass: 40 passes would take 12 s of a 10 s share, within half again; the
+    # first passes are the slowest, so it goes on, until it converges or the share ends
+    spec = instance(5)
+    with search_and_master(spec) as (highs, cg):
+        slowed_pricing(cg, 0.3)
+        highs.generate_columns(cg, time.perf_counter() + 20, {"columns_share": 0.5})
+    assert highs.columns_report["iterations"] > 5
 
 
 def test_a_first_pricing_pass_too_slow_to_repeat_is_cut_short():
