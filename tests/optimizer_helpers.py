@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import highspy
 import numpy as np
 
 from alchemist.check import check
@@ -76,6 +77,26 @@ def looping_round(highs):
     highs.setSolution(n, np.arange(n, dtype=np.int32), round_["start"])
     highs.setOptionValue("objective_bound", float(round_["objective_bound"]))
     highs.setOptionValue("time_limit", float(round_["time_limit"]))
+    return highs
+
+
+def endless_mip(highs):
+    """`highs` given a market-split problem (Cornuejols and Dawande): four equality knapsacks
+    over 30 binaries, which branch-and-bound takes far longer than a test to settle (HiGHS
+    1.16: 150k nodes in 45 s, still open), and no time limit: a HiGHS call that runs on,
+    whatever state HiGHS is in."""
+    rng = np.random.default_rng(0)
+    rows, n = 4, 30
+    weights = rng.integers(0, 100, (rows, n)).astype(float)
+    half = np.floor(weights.sum(axis=1) / 2)
+    highs.clearModel()
+    highs.addVars(n, np.zeros(n), np.ones(n))
+    highs.changeColsIntegrality(
+        n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+    )
+    for i in range(rows):
+        highs.addRow(half[i], half[i], n, np.arange(n, dtype=np.int32), weights[i])
+    highs.setOptionValue("time_limit", highspy.kHighsInf)
     return highs
 
 
