@@ -3,9 +3,9 @@ machines can be compared.
 
     .venv/bin/python bench/machine.py
 
-Why: the optimizer's results at a fixed time limit depend on the machine. On 2026-11-28 the
-same commit proved Curtois Instance12 optimal in 20 s on one machine of this project and
-did not in 60 s on another (bench/RESULTS.md, twenty-first session). The workload is
+Why: the optimizer's results at a fixed time limit depend on the machine. The twentieth
+session's code proved Curtois Instance12 optimal in 20 s on that session's machine, and did
+not in 60 s on the next session's (bench/RESULTS.md, twenty-first session). The workload is
 deterministic (the same work on every run): a pure-Python loop (the search's glue code), a
 NumPy pass over fresh and over reused memory (the pricing step's arrays; fresh memory
 costs page faults, which are dear on some virtual machines), and HiGHS on a fixed random
