@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/curtois.py [--time-limit 60] [--threads 2] [--instances 1-12] [--no-cpsat]
 
-Prints how fast the machine is (`machine.py`), then one row per instance: best known, our objective (checked by the trusted checker),
-gap %, model build and solve seconds, the same for OR-Tools CP-SAT, and the goal verdicts
-(optimal on 1-6, within 2% on 7-12, build time below solve time).
+Prints how fast the machine is (`machine.py`), then one row per instance: best known, our
+objective (checked by the trusted checker), gap %, model build and solve seconds, the same
+for OR-Tools CP-SAT, and the goal verdicts (optimal on 1-6, within 2% on 7-12, build time
+below solve time).
 """
 
 from __future__ import annotations

@@ -672,7 +672,7 @@ def test_the_optimizer_process_exits_with_its_roster_while_highs_still_runs(tmp_
     (tmp_path / "problem.json").write_text(json.dumps(spec.model_dump(mode="json")))
     options = {"time_limit": 3, "threads": 1, "mip_gap": 0.0, "overrun_seconds": 1}
     (tmp_path / "options.json").write_text(json.dumps(options))
-    looping = f"""
+    script = f"""
 import runpy, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
 from tests.optimizer_helpers import endless_mip
@@ -689,14 +689,14 @@ runpy.run_module("optimizer", run_name="__main__")
 """
     began = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-c", looping], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     elapsed = time.perf_counter() - began
     assert run.returncode == 0, run.stderr[-2000:]
     assert "HiGHS returned" not in run.stderr  # it was still running when the process ended
     result = OptimizerResult.model_validate_json(run.stdout.strip().splitlines()[-1])
     assert result.status == "feasible" and result.warnings
-    assert f"best {result.objective}" in run.stderr  # the roster it had when HiGHS looped
+    assert f"best {result.objective}" in run.stderr  # the roster it had when it entered HiGHS
     checked(spec, result)
     assert elapsed < 30, elapsed
 
