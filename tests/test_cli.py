@@ -175,6 +175,7 @@ def test_infeasible_scenario_names_the_conflict(tmp_path):
     assert res.exit_code == 1
     assert "three-nurses" in res.output
     assert "at least 3" in res.output
+    assert "(the fewest possible)" in res.output
 
 
 def test_import_curtois_roundtrip(tmp_path):

@@ -22,7 +22,9 @@ import pytest
 from alchemist import service
 from alchemist.check import check
 from alchemist.coders import TemplateCoder
+from alchemist.optimize.runner import infeasibility_summary, parse_result
 from alchemist.optimize.schemas import OptimizerOptions, OptimizerResult
+from alchemist.sandbox.base import RunResult
 from alchemist.spec import spec_from_dict
 
 from .optimizer_helpers import generated, looping_round, make_spec, solve_in_process, write_files
@@ -137,6 +139,7 @@ def test_two_threads_name_conflicting_rules():
     result = solve_in_process(spec, threads=2)
     assert result.status == "infeasible"
     assert [c.constraint_id for c in result.conflicts] == ["three-on-days"]
+    assert result.conflicts_minimal and not result.warnings
 
 
 @pytest.mark.slow
@@ -658,6 +661,71 @@ def test_a_search_stuck_past_its_time_limit_gives_the_best_roster_it_had():
     assert result.status == "feasible" and result.objective == pytest.approx(had[0])
     assert "time limit" in result.warnings[0]
     checked(spec, result)
+
+
+def test_a_stuck_search_for_the_conflicting_rules_still_says_infeasible():
+    # the explanation is a HiGHS call too: when it hangs, the answer "infeasible" must not
+    # be lost to the sandbox's wall clock, and the time limit must hold
+    spec = make_spec(
+        ONE_DAY
+        + TWO_STAFF
+        + "constraints: [{kind: cover, shift: D, min: 3, preferred: 3, id: three-on-days}]"
+    )
+    with generated(spec) as model:
+        solver = sys.modules["optimizer.solver"]
+        run, release, explaining = solver.HighsModel.run, threading.Event(), []
+
+        def stuck_when_explaining(self, seconds):
+            if threading.current_thread().name == "highs-explain":
+                explaining.append(seconds)
+                release.wait()
+                raise RuntimeError("released")  # ends the left-behind search
+            return run(self, seconds)
+
+        solver.HighsModel.run = stuck_when_explaining
+        threading.Timer(30, release.set).start()
+        began = time.perf_counter()
+        try:
+            out = model.solve(
+                spec.model_dump(mode="json"),
+                {"time_limit": 4, "threads": 1, "overrun_seconds": 1},
+            )
+        finally:
+            release.set()
+        elapsed = time.perf_counter() - began
+    result = OptimizerResult.model_validate(out)
+    assert result.status == "infeasible"
+    assert not result.conflicts and not result.conflicts_minimal
+    assert "left behind" in result.warnings[0]
+    # what was left of the 4 s (nearly all: presolve settles it), not the time limit again
+    assert 3 < explaining[0] < 4, explaining
+    assert elapsed < 8, elapsed
+    summary = infeasibility_summary(result)
+    assert "could not be isolated" in summary and "left behind" in summary
+
+
+def test_conflicting_rules_not_proved_the_fewest_are_said_to_be():
+    spec = make_spec(
+        ONE_DAY
+        + TWO_STAFF
+        + "constraints: [{kind: cover, shift: D, min: 3, preferred: 3, id: three-on-days}]"
+    )
+    doc = {
+        "status": "infeasible",
+        "conflicts": [
+            {"constraint_id": "three-on-days", "violations": 1},
+            {"constraint_id": "(elastic)", "message": "a message of the optimizer's own"},
+        ],
+    }
+    result = parse_result(RunResult(exit_code=0, stdout=json.dumps(doc)), spec)
+    summary = infeasibility_summary(result)
+    assert "not proved to be the fewest" in summary and "fewest possible" not in summary
+    assert "'three-on-days': " in summary
+    assert "a message of the optimizer's own" in summary  # not replaced by an empty rule name
+    result = parse_result(
+        RunResult(exit_code=0, stdout=json.dumps({**doc, "conflicts_minimal": True})), spec
+    )
+    assert "(the fewest possible)" in infeasibility_summary(result)
 
 
 @pytest.mark.slow

@@ -79,13 +79,17 @@ def parse_result(run: RunResult, spec: ProblemSpec) -> OptimizerResult:
     if result.status == "error" and not result.error:
         result.error = run.explain()
     for c in result.conflicts:
-        c.message = conflict_message(spec, c)
+        c.message = conflict_message(spec, c) or c.message
     return result
 
 
 def conflict_message(spec: ProblemSpec, c: Conflict) -> str:
+    """The rule in words and where it is broken; empty for a rule the spec does not have
+    (the optimizer's own message, if any, then stands)."""
     rule = next((r for r in spec.constraints if r.id == c.constraint_id), None)
-    what = describe(rule, spec) if rule else c.constraint_id
+    if rule is None:
+        return ""
+    what = describe(rule, spec)
     where = ""
     if c.rows:
         first = c.rows[0]
@@ -105,9 +109,13 @@ def _label(spec: ProblemSpec, value: str) -> str:
 
 def infeasibility_summary(result: OptimizerResult) -> str:
     if not result.conflicts:
-        return "No roster satisfies every hard rule (the conflicting rules could not be isolated)."
+        why = f" ({'; '.join(result.warnings)})" if result.warnings else ""
+        return f"No roster satisfies every hard rule (the conflicting rules could not be isolated{why})."
     names = "\n".join(f"  - {c.message or c.constraint_id}" for c in result.conflicts)
+    fewest = (
+        " (the fewest possible)" if result.conflicts_minimal else " (not proved to be the fewest)"
+    )
     return (
-        "No roster satisfies every hard rule. Relaxing these rules (the fewest possible) "
+        f"No roster satisfies every hard rule. Relaxing these rules{fewest} "
         f"would make one exist:\n{names}\nMake one of them soft (hard: false) or loosen it."
     )

@@ -48,6 +48,7 @@ class OptimizerResult(BaseModel):
     solve_seconds: float = 0.0
     build_seconds: float = 0.0
     conflicts: list[Conflict] = Field(default_factory=list)
+    conflicts_minimal: bool = False  # proved to be the fewest rules whose relaxation helps
     terms: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)  # the run went wrong, the roster stands
