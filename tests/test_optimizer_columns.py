@@ -8,6 +8,7 @@ instances with known optima, then the search's use of it: a proof, a refusal, a 
 
 from __future__ import annotations
 
+import math
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,6 +157,24 @@ constraints:
 CAPS = {"caps": (2, 1), "long-nights": (2, 1), "five-shifts": (1, 3)}  # most nights, evenings
 
 
+def every_schedule(spec, shifts: list[str]) -> list[tuple[list, float]]:
+    """Every schedule of nurse "a" over the week (4^7) that keeps the hard rules of `spec`, by
+    the checker alone: (worked cells (day, shift index), its objective)."""
+    feasible = []
+    for code in range(4**7):
+        days = [(d, code // 4**d % 4 - 1) for d in range(7)]
+        worked = [(d, t) for d, t in days if t >= 0]
+        report = check(
+            spec,
+            Schedule(
+                assignments=[Assignment(staff="a", day=d, shift=shifts[t]) for d, t in worked]
+            ),
+        )
+        if report.feasible:
+            feasible.append((worked, report.objective))
+    return feasible
+
+
 @pytest.mark.parametrize(
     "name, snippet",
     [("caps", CAPPED_WEEK), ("long-nights", LONG_NIGHTS), ("five-shifts", FIVE_SHIFTS)],
@@ -171,18 +190,7 @@ def test_caps_enter_the_pricing_state_when_broken_and_then_hold(name, snippet):
 
         cg = columns.ColumnGeneration(Data(spec.model_dump(mode="json")))
     assert cg.capped == [set()]
-    feasible = []
-    for code in range(4**7):
-        days = [(d, code // 4**d % 4 - 1) for d in range(7)]
-        worked = [(d, t) for d, t in days if t >= 0]
-        report = check(
-            spec,
-            Schedule(
-                assignments=[Assignment(staff="a", day=d, shift=cg.shifts[t]) for d, t in worked]
-            ),
-        )
-        if report.feasible:
-            feasible.append((worked, report.objective))
+    feasible = every_schedule(spec, cg.shifts)
     rng = np.random.default_rng(1)
     for _ in range(20):
         dual = rng.uniform(-5, 5, size=(cg.H, cg.T)) + np.array([0.0, 4.0, 8.0])  # D, E, N
@@ -201,6 +209,72 @@ def test_caps_enter_the_pricing_state_when_broken_and_then_hold(name, snippet):
         assert columns.layout(rules, cg.minutes, len(cg.weekends), set())[2] == 120
     if name == "five-shifts":  # (shift, cap, top of the count of the other shifts; 0: none)
         assert shape[6] == ((cg.shifts.index("E"), 3, 2), (cg.shifts.index("N"), 1, 0))
+
+
+def test_reduced_costs_are_the_least_over_every_schedule_through_each_cell():
+    # the capped week, with cover on days and nights to make the duals: for each cell, the
+    # least reduced cost of a schedule working it, above the least of all, against every
+    # schedule the checker accepts; a cell no schedule can work stays at INF
+    own = CAPPED_WEEK + "  - {id: off-mon, kind: unavailability, staff: a, days: [0], shift: E}\n"
+    cover = """
+  - {id: days, kind: cover, shift: D, preferred: 1, under_weight: 4}
+  - {id: all-nights, kind: cover, shift: N, preferred: 1, under_weight: 6}
+"""
+    cg, columns = priced(make_spec(own + cover))
+    excess, bound = cg.reduced_costs(math.inf)
+    dual = np.asarray(cg.h.getSolution().row_dual)  # the duals it priced under
+    pi, mu = dual[: cg.cells].reshape(cg.H, cg.T), dual[cg.cells]
+    feasible = every_schedule(make_spec(own), cg.shifts)  # her rules; the cost: her request
+    reduced = [(worked, cost - sum(pi[d, t] for d, t in worked) - mu) for worked, cost in feasible]
+    least = min(0.0, min(r for _, r in reduced))
+    assert bound == pytest.approx(cg.lp + least)
+    for d in range(cg.H):
+        for t in range(cg.T):
+            through = [r for worked, r in reduced if (d, t) in worked]
+            if through:
+                assert excess[0, d, t] == pytest.approx(min(through) - least), (d, t)
+            else:
+                assert excess[0, d, t] >= columns.INF / 2, (d, t)
+    assert excess[0, 0, cg.shifts.index("E")] >= columns.INF / 2  # Monday's evening: off
+    assert np.any(excess[0] > 0.5) and np.any(excess[0] < 1e-6)  # some cells to fix, some not
+
+
+def test_a_search_cut_down_by_reduced_costs_finds_and_proves_the_optimum():
+    # Instance2 (optimum 828), column generation's own bound (828) left out: the proof is
+    # the restricted search's. As if the best roster were worth 831 (none at hand), the
+    # exact search over the cells a roster of 830 or less can use finds 828 and proves it;
+    # given that roster, HiGHS finds nothing below the cut-off ("infeasible"), which proves
+    # it optimal too
+    spec = instance(2)
+    with search_and_master(spec) as (hm, cg):
+        hm.options["fixing_least"] = 0.0
+        cg.start()
+        cg.price(time.perf_counter() + 30)
+        excess, bound = cg.reduced_costs(math.inf)
+        staff, shifts = (
+            {s: i for i, s in enumerate(cg.staff)},
+            {t: k for k, t in enumerate(cg.shifts)},
+        )
+        hm.reduced = (np.array([excess[staff[s], d, shifts[t]] for s, d, t in hm.x_keys]), bound)
+        optimum = hm.from_schedules(cg, cg.chosen())
+        assert hm.best.score(optimum) == 828 and bound == pytest.approx(828)
+        hm.best.objective = 831.0
+        fixed, ub = hm.restriction()
+        assert ub == 831 and len(fixed) == int(np.sum(hm.reduced[0] > 2 + 1e-3)) > 0
+        h = hm._highs(0)
+        hm.exact(h, 30)
+        assert hm.columns_report["fixed_cells"] == len(fixed)
+        outcome = hm._outcome(h)
+        assert outcome.status == "optimal" and outcome.bound == 828
+        assert hm.best.objective == 828 and hm.best.found == {"exact": 1}
+        hm.floor, hm.best.objective = None, None
+        assert hm.best.offer(optimum, "columns")
+        more, _ = hm.restriction()
+        assert len(more) > len(fixed)  # a better roster: more cells go
+        hm.exact(h, 30)
+        assert h.getModelStatus() == h.getModelStatus().kInfeasible  # nothing below 827.5
+        outcome = hm._outcome(h)
+        assert outcome.status == "optimal" and outcome.bound == 828
 
 
 @pytest.mark.parametrize("threads", [1, 2])
