@@ -277,6 +277,22 @@ def test_a_search_cut_down_by_reduced_costs_finds_and_proves_the_optimum():
         assert outcome.status == "optimal" and outcome.bound == 828
 
 
+@pytest.mark.parametrize("share, kept", [(0.15, True), (0.0, False)])
+def test_reduced_costs_are_worked_out_only_when_their_passes_fit_their_share(share, kept):
+    # one pricing pass per day and shift (Instance3: 14 x 3 = 42 passes): at a share of
+    # nothing they are left out, and the exact search is never cut down
+    spec = instance(3)
+    with search_and_master(spec) as (hm, cg):
+        assert hm.generate_columns(cg, time.perf_counter() + 20, {"fixing_share": share})
+    report = hm.columns_report["fixing"]
+    if kept:
+        assert report.startswith(f"reduced costs of {len(hm.x_cols)} cells")
+        assert len(hm.reduced[0]) == len(hm.x_cols) and hm.reduced[1] == pytest.approx(cg.bound)
+    else:
+        assert report.startswith(f"left out: {cg.H * cg.T} pricing passes")
+        assert hm.reduced is None and hm.restriction() is None
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_its_bound_proves_a_curtois_instance_optimal_in_seconds(threads):
     # Instance4: HiGHS's branch-and-bound needed about 40 s of 60 for the proof (two
