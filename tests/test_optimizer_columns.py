@@ -262,7 +262,7 @@ def test_a_search_cut_down_by_reduced_costs_finds_and_proves_the_optimum():
         fixed, ub = hm.restriction()
         assert ub == 831 and len(fixed) == int(np.sum(hm.reduced[0] > 2 + 1e-3)) > 0
         h = hm._highs(0)
-        hm.exact(h, 30)
+        hm.exact(h, 30, restrict=True)
         assert hm.columns_report["fixed_cells"] == len(fixed)
         outcome = hm._outcome(h)
         assert outcome.status == "optimal" and outcome.bound == 828
@@ -271,7 +271,7 @@ def test_a_search_cut_down_by_reduced_costs_finds_and_proves_the_optimum():
         assert hm.best.offer(optimum, "columns")
         more, _ = hm.restriction()
         assert len(more) > len(fixed)  # a better roster: more cells go
-        hm.exact(h, 30)
+        hm.exact(h, 30, restrict=True)
         assert h.getModelStatus() == h.getModelStatus().kInfeasible  # nothing below 827.5
         outcome = hm._outcome(h)
         assert outcome.status == "optimal" and outcome.bound == 828
