@@ -13,6 +13,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pytest
 
@@ -271,6 +272,34 @@ def test_a_search_cut_down_by_reduced_costs_finds_and_proves_the_optimum():
         assert h.getModelStatus() == h.getModelStatus().kInfeasible  # nothing below 827.5
         outcome = hm._outcome(h)
         assert outcome.status == "optimal" and outcome.bound == 828
+
+
+def test_a_stopped_cut_down_search_is_not_started_again_on_a_stronger_cut():
+    # every run interrupted at once, and a stronger cut always said to be ready: the exact
+    # search starts again on it until its time runs short, but not once it is told to stop
+    spec = instance(2)
+    with search_and_master(spec) as (hm, cg):
+        hm.options["fixing_least"] = 0.0
+        cg.start()
+        cg.price(time.perf_counter() + 30)
+        hm._probe(cg, math.inf, {}, pace=0.0)
+        hm.best.objective = 831.0
+        hm.stronger = lambda h: True
+        passes = []
+        hm._pass = lambda h, lp, restrict, real=hm._pass: (passes.append(1), real(h, lp, restrict))
+        h = hm._highs(0)
+        cb = highspy.cb.HighsCallbackType
+
+        def interrupt(kind, message, data_out, data_in, user_data):
+            data_in.user_interrupt = True
+
+        h.setCallback(interrupt, None)
+        h.startCallback(cb.kCallbackMipInterrupt)
+        for stop, most in ((lambda: True, 1), (lambda: False, None)):
+            passes.clear()
+            hm.exact(h, 2.5, restrict=True, stop=stop)
+            assert h.getModelStatus() == h.getModelStatus().kInterrupt
+            assert len(passes) == most if most else len(passes) > 1
 
 
 @pytest.mark.parametrize("share, kept", [(0.15, True), (0.0, False)])
