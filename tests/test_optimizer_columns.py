@@ -240,18 +240,25 @@ def test_reduced_costs_are_the_least_over_every_schedule_through_each_cell():
     assert np.any(excess[0] > 0.5) and np.any(excess[0] < 1e-6)  # some cells to fix, some not
 
 
+@contextmanager
+def cut_ready(spec):
+    """`search_and_master` with column generation converged and its reduced costs on the
+    model's cells (`_probe`), any cut allowed (`fixing_least` 0): the search and master."""
+    with search_and_master(spec) as (hm, cg):
+        hm.options["fixing_least"] = 0.0
+        cg.start()
+        cg.price(time.perf_counter() + 30)
+        hm._probe(cg, math.inf, {}, pace=0.0)
+        yield hm, cg
+
+
 def test_a_search_cut_down_by_reduced_costs_finds_and_proves_the_optimum():
     # Instance2 (optimum 828), column generation's own bound (828) left out: the proof is
     # the restricted search's. As if the best roster were worth 831 (none at hand), the
     # exact search over the cells a roster of 830 or less can use finds 828 and proves it;
     # given that roster, HiGHS finds nothing below the cut-off ("infeasible"), which proves
     # it optimal too
-    spec = instance(2)
-    with search_and_master(spec) as (hm, cg):
-        hm.options["fixing_least"] = 0.0
-        cg.start()
-        cg.price(time.perf_counter() + 30)
-        hm._probe(cg, math.inf, {}, pace=0.0)  # the reduced costs, on the model's cells
+    with cut_ready(instance(2)) as (hm, cg):
         bound = hm.reduced[1]
         optimum = hm.from_schedules(cg, cg.chosen())
         assert hm.best.score(optimum) == 828 and bound == pytest.approx(828)
@@ -277,12 +284,7 @@ def test_a_search_cut_down_by_reduced_costs_finds_and_proves_the_optimum():
 def test_a_stopped_cut_down_search_is_not_started_again_on_a_stronger_cut():
     # every run interrupted at once, and a stronger cut always said to be ready: the exact
     # search starts again on it until its time runs short, but not once it is told to stop
-    spec = instance(2)
-    with search_and_master(spec) as (hm, cg):
-        hm.options["fixing_least"] = 0.0
-        cg.start()
-        cg.price(time.perf_counter() + 30)
-        hm._probe(cg, math.inf, {}, pace=0.0)
+    with cut_ready(instance(2)) as (hm, cg):
         hm.best.objective = 831.0
         hm.stronger = lambda h: True
         passes = []
