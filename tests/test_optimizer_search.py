@@ -224,10 +224,30 @@ def rows_hold(hm, values) -> bool:
     )
 
 
-def test_a_roster_built_staff_by_staff_holds_every_row_and_is_scored_exactly():
+@pytest.mark.parametrize("split", [False, True])
+def test_a_roster_built_staff_by_staff_holds_every_row_and_is_scored_exactly(split):
+    # split: as on large models with two threads, alternate staff members built on two
+    # threads at once; the cover rows' slacks, which both wrote, set again from their rows
     spec = service.import_curtois(CURTOIS / "Instance4.txt")
     with highs_model(spec) as (b, hm):
+        if split:
+            hm.options.update(threads=2, construct_split_cells=0)
+        parts = []
+        real = hm._construct
+        hm._construct = lambda staff, *rest: (
+            parts.append((staff, threading.current_thread().name)),
+            real(staff, *rest),
+        )[1]
         assert hm.construct(time.perf_counter() + 30, {})
+        if split:
+            assert sorted(parts) == sorted(
+                [
+                    (hm.staff[::2], threading.current_thread().name),
+                    (hm.staff[1::2], "highs-construct"),
+                ]
+            )
+        else:
+            assert parts == [(hm.staff, threading.current_thread().name)]
         values = hm.best.values
         assert hm.best.found == {"construct": 1}
         assert rows_hold(hm, values)
@@ -921,3 +941,44 @@ def test_a_tier_phase_is_told_its_last_unit_and_its_lead():
         calls.clear()
         hm.explore(time.perf_counter() + 3, {**quick, "tier_floor": False})
         assert calls[0] == (None, hm.tier_best)
+
+
+@pytest.mark.parametrize(
+    "build, said", [(52.4, " (building the model took 52 s of it)"), (0.3, "")]
+)
+def test_no_roster_in_time_says_how_much_of_it_the_build_took(build, said):
+    spec = make_spec(ONE_DAY + TWO_STAFF)
+    doc = {"status": "time_limit", "build_seconds": build, "solve_seconds": 60.0}
+    result = parse_result(RunResult(exit_code=0, stdout=json.dumps(doc)), spec)
+    report = service.SolveReport(spec=spec, result=result, check=None)
+    assert report.problems() == [
+        f"The time limit passed before any roster was found{said}; allow more time (--time-limit)."
+    ]
+
+
+def test_a_staff_member_without_a_first_roster_in_its_try_is_tried_again_with_presolve(
+    monkeypatch,
+):
+    # no time at all without presolve (as for Curtois Instance22's nurse N, none in 10 s):
+    # each sub-problem is solved again with presolve, and the roster still holds every row
+    spec = service.import_curtois(CURTOIS / "Instance2.txt")
+    with highs_model(spec) as (b, hm):
+        import optimizer.solver as solver
+
+        monkeypatch.setattr(solver, "CONSTRUCT_TRY_SECONDS", 0.0)
+        tries = []
+        real = hm._highs
+
+        def spied(*args, **kwargs):
+            h = real(*args, **kwargs)
+            run = h.run
+            h.run = lambda: (
+                run(),
+                tries.append((h.getOptionValue("presolve")[1], h.getInfo().primal_solution_status)),
+            )[0]
+            return h
+
+        hm._highs = spied
+        assert hm.construct(time.perf_counter() + 30, {})
+        assert rows_hold(hm, hm.best.values)
+    assert tries[:2] == [("off", 0), ("on", 2)] and len(tries) == 2 * len(hm.staff)

@@ -59,8 +59,13 @@ class SolveReport:
         if r.status == "infeasible":
             return [infeasibility_summary(r)]
         if r.status == "time_limit":
+            spent = (
+                f" (building the model took {r.build_seconds:.0f} s of it)"
+                if r.build_seconds >= 1
+                else ""
+            )
             return [
-                "The time limit passed before any roster was found; allow more time (--time-limit)."
+                f"The time limit passed before any roster was found{spent}; allow more time (--time-limit)."
             ]
         if r.status == "error":
             return [f"The generated optimizer failed: {r.error}"]
