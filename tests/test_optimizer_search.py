@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import random
 import subprocess
 import sys
@@ -982,3 +983,33 @@ def test_a_staff_member_without_a_first_roster_in_its_try_is_tried_again_with_pr
         assert hm.construct(time.perf_counter() + 30, {})
         assert rows_hold(hm, hm.best.values)
     assert tries[:2] == [("off", 0), ("on", 2)] and len(tries) == 2 * len(hm.staff)
+
+
+def test_highs_objects_made_on_two_threads_at_once_leave_stdout_where_it_was(monkeypatch):
+    # each one is made with stdout sent to stderr (its banner must not reach the result
+    # JSON); two threads swapping file descriptor 1 at once could leave it on stderr
+    spec = make_spec(ONE_DAY + TWO_STAFF)
+    with generated(spec, "optimizer.solver") as solver:
+        real = solver.highspy.Highs
+
+        def slow():
+            time.sleep(0.2)  # both threads inside the swap at once, were it not one at a time
+            return real()
+
+        monkeypatch.setattr(solver.highspy, "Highs", slow)
+        before = os.fstat(1)
+        start = threading.Barrier(2)
+        made = []
+
+        def make():
+            start.wait()
+            made.append(solver._quiet_highs())
+
+        threads = [threading.Thread(target=make) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        after = os.fstat(1)
+    assert len(made) == 2
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
